@@ -1,0 +1,1 @@
+//! opentext-sim
