@@ -1,1 +1,12 @@
-//! records-aws
+//! AWS adapters for records-bridge. Each module wraps one AWS service behind the small
+//! surface the functions need, so the handlers stay free of SDK plumbing:
+//! - [`workflow_store`]: DynamoDB claims, leases, conditional transitions, TTL;
+//! - [`s3_objects`]: object facts, streaming reads that hash while they read, tagging;
+//! - [`secrets`]: the OpenText service account from Secrets Manager;
+//! - [`config`]: SDK clients built once from the environment.
+
+pub mod config;
+pub mod hashing;
+pub mod s3_objects;
+pub mod secrets;
+pub mod workflow_store;

@@ -1,0 +1,261 @@
+//! S3 object facts (size, ETag, metadata, tags), streaming reads that hash on the fly, and
+//! tagging that keeps the owner's own tags.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::types::{Tag, Tagging};
+use tokio::io::AsyncRead;
+
+use crate::hashing::{DigestSlot, HashingReader};
+
+/// S3 allows at most 10 tags per object version.
+pub const MAX_TAGS: usize = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    #[error("s3://{bucket}/{key} (version {version:?}) does not exist")]
+    NotFound {
+        bucket: String,
+        key: String,
+        version: Option<String>,
+    },
+    #[error("S3 refused {op} on s3://{bucket}/{key}: {code}: {message}")]
+    Refused {
+        op: &'static str,
+        bucket: String,
+        key: String,
+        code: String,
+        message: String,
+    },
+    #[error("S3 {op} failed: {message}")]
+    Transport { op: &'static str, message: String },
+    #[error("tagging s3://{bucket}/{key} would need {count} tags; S3 allows {MAX_TAGS}")]
+    TooManyTags {
+        bucket: String,
+        key: String,
+        count: usize,
+    },
+}
+
+impl S3Error {
+    /// Worth retrying later (throttling, 5xx, network), as opposed to a final answer.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            S3Error::Transport { .. } => true,
+            S3Error::Refused { code, .. } => matches!(
+                code.as_str(),
+                "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout"
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// What records-bridge needs to know about one object version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectFacts {
+    pub bucket: String,
+    pub key: String,
+    /// `None` for unversioned buckets.
+    pub version_id: Option<String>,
+    pub size: u64,
+    /// Without the quotes S3 puts around it.
+    pub etag: String,
+    pub content_type: Option<String>,
+    /// User metadata (`x-amz-meta-*`), keys lower-cased.
+    pub metadata: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone)]
+pub struct S3Objects {
+    client: aws_sdk_s3::Client,
+}
+
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(
+    op: &'static str,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    err: aws_sdk_s3::error::SdkError<E>,
+) -> S3Error {
+    use aws_sdk_s3::error::SdkError;
+    let status = match &err {
+        SdkError::ServiceError(e) => Some(e.raw().status().as_u16()),
+        _ => None,
+    };
+    match (&err, status) {
+        (SdkError::ServiceError(_), Some(404)) => S3Error::NotFound {
+            bucket: bucket.into(),
+            key: key.into(),
+            version: version.map(str::to_string),
+        },
+        (SdkError::ServiceError(e), _) => {
+            let code = e.err().code().unwrap_or("Unknown").to_string();
+            if matches!(code.as_str(), "NoSuchKey" | "NoSuchVersion" | "NotFound") {
+                return S3Error::NotFound {
+                    bucket: bucket.into(),
+                    key: key.into(),
+                    version: version.map(str::to_string),
+                };
+            }
+            S3Error::Refused {
+                op,
+                bucket: bucket.into(),
+                key: key.into(),
+                message: e.err().message().unwrap_or_default().to_string(),
+                code,
+            }
+        }
+        _ => S3Error::Transport {
+            op,
+            message: format!("{err}"),
+        },
+    }
+}
+
+impl S3Objects {
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self { client }
+    }
+
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
+    /// Head + tags of one version (the latest when `version_id` is `None`).
+    pub async fn facts(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<ObjectFacts, S3Error> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify("HeadObject", bucket, key, version_id, e))?;
+        let tags = self.tags(bucket, key, version_id).await?;
+        Ok(ObjectFacts {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            version_id: head
+                .version_id()
+                .filter(|v| *v != "null")
+                .map(str::to_string)
+                .or_else(|| version_id.map(str::to_string)),
+            size: head.content_length().unwrap_or(0).max(0) as u64,
+            etag: head
+                .e_tag()
+                .unwrap_or_default()
+                .trim_matches('"')
+                .to_string(),
+            content_type: head.content_type().map(str::to_string),
+            metadata: head
+                .metadata()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            tags,
+        })
+    }
+
+    pub async fn tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<BTreeMap<String, String>, S3Error> {
+        let out = self
+            .client
+            .get_object_tagging()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify("GetObjectTagging", bucket, key, version_id, e))?;
+        Ok(out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect())
+    }
+
+    /// Opens a streaming read of one version; `slot` receives size and SHA-256 once the
+    /// stream has been read to its end.
+    pub async fn open(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        slot: DigestSlot,
+    ) -> Result<HashingReader<impl AsyncRead + Send + Unpin + 'static>, S3Error> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify("GetObject", bucket, key, version_id, e))?;
+        Ok(HashingReader::new(out.body.into_async_read(), slot))
+    }
+
+    /// Sets `ours` on the version, keeping every other tag the owner set. S3 replaces the
+    /// whole tag set on PutObjectTagging, so this reads, merges and writes.
+    pub async fn merge_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        ours: &BTreeMap<String, String>,
+    ) -> Result<(), S3Error> {
+        let mut tags = self.tags(bucket, key, version_id).await?;
+        if ours.iter().all(|(k, v)| tags.get(k) == Some(v)) {
+            return Ok(()); // nothing to change: no write, no extra ObjectTagging event
+        }
+        tags.extend(ours.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if tags.len() > MAX_TAGS {
+            return Err(S3Error::TooManyTags {
+                bucket: bucket.into(),
+                key: key.into(),
+                count: tags.len(),
+            });
+        }
+        let tag_set = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| S3Error::Transport {
+                op: "PutObjectTagging",
+                message: e.to_string(),
+            })?;
+        let tagging = Tagging::builder()
+            .set_tag_set(Some(tag_set))
+            .build()
+            .map_err(|e| S3Error::Transport {
+                op: "PutObjectTagging",
+                message: e.to_string(),
+            })?;
+        self.client
+            .put_object_tagging()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_string))
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(|e| classify("PutObjectTagging", bucket, key, version_id, e))?;
+        Ok(())
+    }
+}
