@@ -1,0 +1,180 @@
+//! Large files through the chunked ("multipart") upload API.
+//!
+//! Only one part is held in memory at a time: it is read from the source,
+//! sent (retried from the buffer if needed) and dropped before the next.
+
+use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::io::AsyncReadExt;
+
+use crate::client::Client;
+use crate::content::ContentSource;
+use crate::envelope::from_value;
+use crate::error::{Error, Result};
+use crate::http::{FormFactory, Req};
+use crate::model::{MultipartSession, MultipartSettings};
+use crate::nodes::UploadMode;
+
+/// Part size used when the server does not say (8 MiB).
+const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
+
+/// The settings object, whether sent bare or inside `results` / `results.data`.
+fn unwrap_results(v: Value) -> Value {
+    let inner = v.get("results").map(|r| r.get("data").unwrap_or(r).clone());
+    match inner {
+        Some(Value::Object(o)) if !o.is_empty() => Value::Object(o),
+        _ => v,
+    }
+}
+
+impl Client {
+    /// `GET /api/v2/multipart/settings` (fetched once per client and cached).
+    /// A server without the API counts as disabled.
+    pub async fn multipart_settings(&self) -> Result<MultipartSettings> {
+        self.inner
+            .multipart_settings
+            .get_or_try_init(|| async {
+                let path = "/api/v2/multipart/settings";
+                match self.json(&Req::get(path)).await {
+                    Ok(v) => from_value(unwrap_results(v), path),
+                    // Older servers: "URL could not be found in the mappings registry".
+                    Err(Error::NotFound { .. }) | Err(Error::Api { status: 400, .. }) => {
+                        Ok(MultipartSettings::default())
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+            .await
+            .cloned()
+    }
+
+    pub(crate) async fn use_chunked(&self, len: u64, mode: UploadMode) -> Result<bool> {
+        match mode {
+            UploadMode::Direct => Ok(false),
+            UploadMode::Chunked => Ok(true),
+            UploadMode::Auto => {
+                let s = self.multipart_settings().await?;
+                let min = s.min_size.unwrap_or(i64::MAX).max(0) as u64;
+                let max = s.max_size.map(|m| m.max(0) as u64).unwrap_or(u64::MAX);
+                Ok(s.is_enabled && len >= min && len <= max)
+            }
+        }
+    }
+
+    /// Uploads `source` through the chunked API and returns the completed
+    /// session's `upload_key`, to pass to node create or add version.
+    /// On any failure the session is cancelled (`DELETE`).
+    pub async fn upload_chunked(&self, source: &dyn ContentSource) -> Result<String> {
+        let session = self.start_multipart(source).await?;
+        let key = session.upload_key.clone();
+        match self.send_parts(source, &session).await {
+            Ok(()) => Ok(key),
+            Err(e) => {
+                let cancel = Req::delete(format!("/api/v2/multipart/{key}"));
+                if let Err(ce) = self.without_deadline_if_passed().send(&cancel).await {
+                    tracing::warn!(error = %ce, "cancelling chunked upload failed");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn start_multipart(&self, source: &dyn ContentSource) -> Result<MultipartSession> {
+        let path = "/api/v2/multipart";
+        let form = vec![
+            ("file_name".to_string(), source.file_name().to_string()),
+            ("file_size".to_string(), source.len().to_string()),
+            ("mime_type".to_string(), source.mime_type().to_string()),
+        ];
+        let v = self.json(&Req::post(path).form(form)).await?;
+        from_value(unwrap_results(v), path)
+    }
+
+    async fn send_parts(
+        &self,
+        source: &dyn ContentSource,
+        session: &MultipartSession,
+    ) -> Result<()> {
+        let key = &session.upload_key;
+        let part_size = session
+            .part_size
+            .filter(|p| *p > 0)
+            .map(|p| p as u64)
+            .unwrap_or(DEFAULT_PART_SIZE);
+        let total = source.len();
+        let mut reader = source.open().await?;
+        let mut sent: u64 = 0;
+        let mut part_no: u64 = 1;
+        loop {
+            let want = part_size.min(total - sent) as usize;
+            let chunk = read_part(&mut reader, want).await?;
+            if chunk.len() < want {
+                return Err(Error::InvalidArgument(format!(
+                    "content source ended after {} of {total} bytes",
+                    sent + chunk.len() as u64
+                )));
+            }
+            if want > 0 || part_no == 1 {
+                self.send_part(key, part_no, chunk).await?;
+            }
+            sent += want as u64;
+            if sent >= total {
+                break;
+            }
+            part_no += 1;
+        }
+        // Extra bytes mean the declared length was wrong: refuse rather than truncate.
+        let mut probe = [0u8; 1];
+        if reader.read(&mut probe).await? != 0 {
+            return Err(Error::InvalidArgument(format!(
+                "content source is longer than its declared {total} bytes"
+            )));
+        }
+        self.send(&Req::post(format!("/api/v2/multipart/{key}")))
+            .await?;
+        Ok(())
+    }
+
+    async fn send_part(&self, key: &str, part_no: u64, chunk: Bytes) -> Result<()> {
+        tracing::debug!(part = part_no, bytes = chunk.len(), "uploading part");
+        let make: FormFactory = Arc::new(move || {
+            let chunk = chunk.clone(); // cheap: shares the buffer
+            async move {
+                let len = chunk.len() as u64;
+                let part = Part::stream_with_length(reqwest::Body::from(chunk), len)
+                    .file_name("part")
+                    .mime_str("application/octet-stream")
+                    .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+                Ok(Form::new().part("part_content", part))
+            }
+            .boxed()
+        });
+        let req = Req::post(format!("/api/v2/multipart/{key}/{part_no}"))
+            .multipart(make, Arc::new(|| true));
+        self.send(&req).await.map(|_| ())
+    }
+
+    /// Cleanup must still run when the caller's deadline is what failed the upload.
+    fn without_deadline_if_passed(&self) -> Client {
+        let mut c = self.clone();
+        if c.deadline.is_some_and(|d| d <= tokio::time::Instant::now()) {
+            c.deadline = Some(tokio::time::Instant::now() + std::time::Duration::from_secs(10));
+        }
+        c
+    }
+}
+
+/// Reads up to `want` bytes (fewer only at end of input) into one buffer.
+async fn read_part(reader: &mut crate::content::ContentReader, want: usize) -> Result<Bytes> {
+    let mut buf = BytesMut::with_capacity(want);
+    while buf.len() < want {
+        let mut limited = (&mut *reader).take((want - buf.len()) as u64);
+        if limited.read_buf(&mut buf).await? == 0 {
+            break;
+        }
+    }
+    Ok(buf.freeze())
+}

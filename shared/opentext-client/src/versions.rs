@@ -1,0 +1,135 @@
+//! Document versions: list, get, add (streamed or chunked), download.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::content::ContentSource;
+use crate::envelope::{self, v2_section_as};
+use crate::error::{Error, Result};
+use crate::http::Req;
+use crate::model::Version;
+use crate::nodes::{Download, Provenance, UploadMode, node_path, streaming_form};
+
+/// Options for [`Client::add_version`].
+#[derive(Debug, Clone, Default)]
+pub struct VersionOptions {
+    /// Version description (≤ 255 characters).
+    pub description: Option<String>,
+    /// Provenance of this version; `external_identity` can carry an
+    /// integration's idempotency key to find the version again.
+    pub provenance: Provenance,
+    /// Adds a major version (advanced versioning only).
+    pub add_major_version: Option<bool>,
+    /// How the content is sent.
+    pub upload_mode: UploadMode,
+}
+
+impl VersionOptions {
+    fn fields(&self) -> Vec<(String, String)> {
+        let mut f: Vec<(String, String)> = self
+            .provenance
+            .pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if let Some(d) = &self.description {
+            f.push(("description".into(), d.clone()));
+        }
+        if let Some(m) = self.add_major_version {
+            f.push(("add_major_version".into(), m.to_string()));
+        }
+        f
+    }
+}
+
+impl Client {
+    /// `GET /api/v2/nodes/{id}/versions`: all versions, oldest first.
+    pub async fn list_versions(&self, id: i64) -> Result<Vec<Version>> {
+        let path = format!("{}/versions", node_path(id));
+        let v = self.json(&Req::get(&path)).await?;
+        let mut versions: Vec<Version> = envelope::v2_list_sections(&v, "versions", &path)?;
+        versions.sort_by_key(|v| v.version_number);
+        Ok(versions)
+    }
+
+    /// `GET /api/v2/nodes/{id}/versions/{n}`.
+    pub async fn get_version(&self, id: i64, version_number: i64) -> Result<Version> {
+        let path = format!("{}/versions/{version_number}", node_path(id));
+        let v = self.json(&Req::get(&path)).await?;
+        v2_section_as(&v, "versions", &path)
+    }
+
+    /// The latest version (`GET /api/v1/nodes/{id}/versions/latest`; v2 has no alias).
+    pub async fn latest_version(&self, id: i64) -> Result<Version> {
+        let path = format!("/api/v1/nodes/{id}/versions/latest");
+        let v = self.json(&Req::get(&path)).await?;
+        envelope::from_value(v.get("data").cloned().unwrap_or(v), &path)
+    }
+
+    /// Adds a version from `source` (`POST /api/v2/nodes/{id}/versions`), with
+    /// its description and provenance; large content goes through the chunked API.
+    pub async fn add_version(
+        &self,
+        id: i64,
+        source: Arc<dyn ContentSource>,
+        opts: &VersionOptions,
+    ) -> Result<Version> {
+        let path = format!("{}/versions", node_path(id));
+        let v = if self.use_chunked(source.len(), opts.upload_mode).await? {
+            let key = self.upload_chunked(source.as_ref()).await?;
+            let mut fields = opts.fields();
+            fields.push(("upload_key".into(), key));
+            self.json(&Req::post(&path).form(fields)).await?
+        } else {
+            let (make, resendable) = streaming_form(source, opts.fields(), "file");
+            self.json(&Req::post(&path).multipart(make, resendable))
+                .await?
+        };
+        self.added_version(id, v).await
+    }
+
+    /// The version from an add-version answer, or the latest one when the answer
+    /// carries only ids (`{id, version_number}` or an empty v2 envelope).
+    async fn added_version(&self, id: i64, v: Value) -> Result<Version> {
+        if let Ok(ver) = v2_section_as::<Version>(&v, "versions", "add version") {
+            return Ok(ver);
+        }
+        let number = envelope::v2_data(&v)
+            .and_then(|d| d.get("version_number"))
+            .or_else(|| v.get("version_number"))
+            .and_then(|n| n.as_i64().or_else(|| n.as_str()?.parse().ok()));
+        match number {
+            Some(n) => self.get_version(id, n).await,
+            None => self
+                .list_versions(id)
+                .await?
+                .pop()
+                .ok_or_else(|| Error::unexpected("add version", "document has no versions")),
+        }
+    }
+
+    /// Streams one version's content (`GET /api/v2/nodes/{id}/versions/{n}/content`).
+    pub async fn download_version(&self, id: i64, version_number: i64) -> Result<Download> {
+        let req = Req::get(format!(
+            "{}/versions/{version_number}/content",
+            node_path(id)
+        ));
+        Ok(Download::from_response(self.send(&req).await?))
+    }
+
+    /// The version whose `external_identity` equals `key` (an integration's
+    /// idempotency key), if any.
+    pub async fn find_version_by_external_identity(
+        &self,
+        id: i64,
+        key: &str,
+    ) -> Result<Option<Version>> {
+        Ok(self
+            .list_versions(id)
+            .await?
+            .into_iter()
+            .find(|v| v.external_identity.as_deref() == Some(key)))
+    }
+}
