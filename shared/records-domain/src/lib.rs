@@ -1,1 +1,24 @@
-//! records-domain
+//! records-domain: the pure logic of records-bridge, with no I/O.
+//!
+//! - [`policy`]: the YAML policy, its validation and evaluation into a [`Plan`];
+//! - [`workflow`]: declaration states, the legal transitions, the work item;
+//! - [`audit`]: audit events, one JSON line each;
+//! - [`idempotency`]: keys per object version and OpenText external identities;
+//! - [`s3key`]: decoding object keys from S3 event notifications.
+//!
+//! Clocks, ids and hashes of content come from the caller.
+
+pub mod audit;
+pub mod idempotency;
+pub mod policy;
+pub mod s3key;
+pub mod workflow;
+
+pub use audit::{Actor, ActorKind, AuditAction, AuditEvent, Hashes, Outcome, RecordRef};
+pub use idempotency::{EXTERNAL_IDENTITY_TYPE, IdempotencyKey, ObjectVersion, normalize_etag};
+pub use policy::{Decision, ObjectFacts, Plan, PlanError, Policy, PolicyError, ValidationError};
+pub use s3key::{KeyDecodeError, decode_s3_event_key};
+pub use workflow::{
+    ClaimError, DeclarationState, IllegalTransition, Now, StateKind, TRANSITIONS, WorkItem,
+    can_transition, transition,
+};

@@ -1,0 +1,23 @@
+//! The declaration policy: which S3 objects become which OpenText records.
+//! See the crate README for the YAML format.
+
+mod evaluate;
+mod model;
+mod template;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use evaluate::{
+    CategoryValues, Decision, ObjectFacts, Plan, PlanError, RecordDetails, source_uri,
+};
+pub use model::{
+    AttrSpec, AttrValue, CategorySpec, GovernSpec, Mode, OnExistingName, Policy, Provenance,
+    ProvenanceField, RecordDateSource, RecordSpec, Rule, RuleAction,
+};
+pub use template::{
+    KNOWN_PLACEHOLDERS, MAX_NODE_NAME_CHARS, Placeholder, Template, TemplateError, basename,
+    sanitize_node_name,
+};
+pub use validate::{POLICY_VERSION, PolicyError, ValidationError};

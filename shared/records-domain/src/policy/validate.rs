@@ -1,0 +1,423 @@
+//! Policy validation: every mistake is collected (not just the first), each
+//! naming the rule (index and name) and the field path.
+
+mod govern;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use globset::{GlobBuilder, GlobMatcher};
+
+use super::evaluate::{KeyMatch, Matcher};
+use super::model::{
+    AttrSpec, MatchDoc, Policy, PolicyDoc, Provenance, ProvenanceDoc, ProvenanceField,
+    RecordDateSource, Rule, RuleAction, RuleDoc, Scalar,
+};
+use super::template::Template;
+use govern::govern;
+
+/// Policy format version this crate understands.
+pub const POLICY_VERSION: u32 = 1;
+const MAX_RULE_NAME: usize = 64;
+
+/// One validation finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// (index, name) of the rule; None for top-level fields.
+    pub rule: Option<(usize, String)>,
+    /// Path inside the rule (or document), e.g. `match.key`.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.rule {
+            Some((i, name)) if !name.is_empty() => write!(f, "rules[{i}] {name:?}: ")?,
+            Some((i, _)) => write!(f, "rules[{i}]: ")?,
+            None => {}
+        }
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Why a policy could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyError {
+    /// Not YAML, or the wrong shape (unknown field, wrong type); the parser's
+    /// message carries the path and line.
+    Parse(String),
+    /// Parsed, but wrong; all findings, in document order.
+    Invalid(Vec<ValidationError>),
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyError::Parse(m) => write!(f, "policy does not parse: {m}"),
+            PolicyError::Invalid(errs) => {
+                write!(f, "policy has {} error(s):", errs.len())?;
+                for e in errs {
+                    write!(f, "\n  {e}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+impl Policy {
+    /// Parse and validate a policy document.
+    pub fn from_yaml(src: &str) -> Result<Policy, PolicyError> {
+        let doc: PolicyDoc =
+            serde_norway::from_str(src).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        validate(doc).map_err(PolicyError::Invalid)
+    }
+
+    /// Whether any rule reads object tags (the worker must fetch them).
+    pub fn needs_tags(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| !r.matcher.tags.is_empty() || templates(&r.action).any(|t| t.uses_tags()))
+    }
+
+    /// Whether any rule reads user metadata (the worker must HeadObject).
+    pub fn needs_metadata(&self) -> bool {
+        self.rules.iter().any(|r| {
+            !r.matcher.metadata.is_empty()
+                || templates(&r.action).any(|t| t.uses_metadata())
+                || matches!(&r.action, RuleAction::Govern(g) if matches!(g.record.record_date, RecordDateSource::Metadata(_)))
+        })
+    }
+}
+
+fn templates(action: &RuleAction) -> Box<dyn Iterator<Item = &Template> + '_> {
+    match action {
+        RuleAction::Ignore => Box::new(std::iter::empty()),
+        RuleAction::Govern(g) => Box::new(std::iter::once(&g.document_name).chain(
+            g.categories.iter().flat_map(|c| {
+                c.attributes.values().filter_map(|a| match a {
+                    AttrSpec::Template(t) => Some(t),
+                    AttrSpec::Literal(_) => None,
+                })
+            }),
+        )),
+    }
+}
+
+#[derive(Default)]
+struct Errors {
+    list: Vec<ValidationError>,
+    rule: Option<(usize, String)>,
+}
+
+impl Errors {
+    fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.list.push(ValidationError {
+            rule: self.rule.clone(),
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Record a finding and yield no value, so `match` arms stay `Option<T>`.
+    fn none<T>(&mut self, field: impl Into<String>, message: impl Into<String>) -> Option<T> {
+        self.push(field, message);
+        None
+    }
+}
+
+fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
+    let mut e = Errors::default();
+    match doc.version {
+        None => e.push(
+            "version",
+            format!("missing (this crate reads version {POLICY_VERSION})"),
+        ),
+        Some(POLICY_VERSION) => {}
+        Some(v) => e.push(
+            "version",
+            format!("unsupported version {v} (expected {POLICY_VERSION})"),
+        ),
+    }
+    let provenance = match doc.provenance {
+        None => {
+            e.push(
+                "provenance",
+                "missing: every declared record must carry its S3 provenance",
+            );
+            None
+        }
+        Some(p) => provenance(p, &mut e),
+    };
+    let docs = doc.rules.unwrap_or_default();
+    if docs.is_empty() {
+        e.push("rules", "empty: a policy needs at least one rule");
+    }
+    let mut rules = Vec::new();
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut catch_all: Option<(usize, String)> = None;
+    for (i, r) in docs.into_iter().enumerate() {
+        let name = r.name.clone().unwrap_or_default();
+        e.rule = Some((i, name.clone()));
+        match &r.name {
+            None => e.push("name", "missing"),
+            Some(n) if !valid_rule_name(n) => e.push(
+                "name",
+                format!(
+                    "{n:?} must be 1-{MAX_RULE_NAME} characters of letters, digits, '.', '_' or '-'"
+                ),
+            ),
+            Some(n) => {
+                if let Some(first) = names.get(n) {
+                    e.push(
+                        "name",
+                        format!("duplicate: rules[{first}] already uses {n:?}"),
+                    );
+                } else {
+                    names.insert(n.clone(), i);
+                }
+            }
+        }
+        if let Some((j, other)) = &catch_all {
+            e.push(
+                "match",
+                format!("unreachable: rules[{j}] {other:?} matches every object first"),
+            );
+        }
+        // Judged on the document so a rule with other errors still shadows.
+        let matches_all = r.match_.as_ref().is_some_and(|m| {
+            m.bucket.is_none()
+                && m.key.is_none()
+                && m.key_prefix.is_none()
+                && m.tags.is_empty()
+                && m.metadata.is_empty()
+        });
+        if matches_all && catch_all.is_none() {
+            catch_all = Some((i, name.clone()));
+        }
+        if let Some(rule) = rule(i, name, r, provenance.as_ref(), &mut e) {
+            rules.push(rule);
+        }
+    }
+    match provenance {
+        Some(provenance) if e.list.is_empty() => Ok(Policy { provenance, rules }),
+        _ => Err(e.list),
+    }
+}
+
+fn valid_rule_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= MAX_RULE_NAME
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn provenance(p: ProvenanceDoc, e: &mut Errors) -> Option<Provenance> {
+    let category_id = match p.category_id {
+        None => {
+            e.push("provenance.category_id", "missing");
+            0
+        }
+        Some(0) => {
+            e.push("provenance.category_id", "must be a positive category id");
+            0
+        }
+        Some(id) => id,
+    };
+    let a = p.attributes.unwrap_or_default();
+    let given = [
+        a.bucket,
+        a.key,
+        a.version_id,
+        a.etag,
+        a.size,
+        a.sha256,
+        a.source_uri,
+    ];
+    let mut attributes = BTreeMap::new();
+    let mut used: BTreeMap<u32, ProvenanceField> = BTreeMap::new();
+    for (field, n) in ProvenanceField::ALL.into_iter().zip(given) {
+        let path = format!("provenance.attributes.{}", field.as_str());
+        match n {
+            None if field.is_required() => {
+                e.push(path, "missing: required for the chain of custody")
+            }
+            None => {}
+            Some(n) if n < 2 => e.push(
+                path,
+                format!("attribute {n}: numbers start at 2 ({{cat}}_1 is the category itself)"),
+            ),
+            Some(n) => {
+                if let Some(other) = used.insert(n, field) {
+                    e.push(
+                        path,
+                        format!("attribute {n} is also mapped to {}", other.as_str()),
+                    );
+                }
+                attributes.insert(field, n);
+            }
+        }
+    }
+    (category_id != 0).then_some(Provenance {
+        category_id,
+        attributes,
+    })
+}
+
+fn rule(
+    i: usize,
+    name: String,
+    r: RuleDoc,
+    prov: Option<&Provenance>,
+    e: &mut Errors,
+) -> Option<Rule> {
+    let matcher = match r.match_.clone() {
+        None => {
+            e.push("match", "missing: write `match: {}` to match every object");
+            None
+        }
+        Some(m) => matcher(m, e),
+    };
+    let action = match r.action.as_deref() {
+        None | Some("govern") => govern(&r, prov, e).map(|g| RuleAction::Govern(Box::new(g))),
+        Some("ignore") => {
+            let extra = [
+                ("destination", r.destination.is_some()),
+                ("document_name", r.document_name.is_some()),
+                ("mode", r.mode.is_some()),
+                ("on_existing_name", r.on_existing_name.is_some()),
+                ("classification", r.classification.is_some()),
+                ("record", r.record.is_some()),
+                ("categories", r.categories.is_some()),
+            ];
+            for (field, present) in extra {
+                if present {
+                    e.push(field, "not allowed on an `action: ignore` rule");
+                }
+            }
+            Some(RuleAction::Ignore)
+        }
+        Some(other) => {
+            e.push(
+                "action",
+                format!("unknown action {other:?} (expected govern or ignore)"),
+            );
+            None
+        }
+    };
+    Some(Rule {
+        index: i,
+        name,
+        matcher: matcher?,
+        action: action?,
+    })
+}
+
+fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+    GlobBuilder::new(pattern)
+        // `*` stays within one path segment; `**` crosses them.
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|err| format!("invalid glob {pattern:?}: {}", err.kind()))
+}
+
+fn matcher(m: MatchDoc, e: &mut Errors) -> Option<Matcher> {
+    let mut ok = true;
+    let bucket = m.bucket.as_deref().and_then(|g| {
+        glob(g)
+            .map_err(|msg| {
+                e.push("match.bucket", msg);
+                ok = false;
+            })
+            .ok()
+    });
+    let key = match (&m.key, &m.key_prefix) {
+        (Some(_), Some(_)) => {
+            e.push("match", "key and key_prefix are exclusive; use one");
+            ok = false;
+            None
+        }
+        (Some(g), None) => {
+            if g.starts_with('/') {
+                e.push("match.key", format!("{g:?}: S3 keys do not start with '/'"));
+                ok = false;
+            }
+            match glob(g) {
+                Ok(m) => Some(KeyMatch::Glob(m)),
+                Err(msg) => {
+                    e.push("match.key", msg);
+                    ok = false;
+                    None
+                }
+            }
+        }
+        (None, Some(p)) => {
+            if p.is_empty() {
+                e.push("match.key_prefix", "empty: omit it to match every key");
+                ok = false;
+            } else if p.starts_with('/') {
+                e.push(
+                    "match.key_prefix",
+                    format!("{p:?}: S3 keys do not start with '/'"),
+                );
+                ok = false;
+            }
+            Some(KeyMatch::Prefix(p.clone()))
+        }
+        (None, None) => None,
+    };
+    let mut tags = BTreeMap::new();
+    for (k, v) in m.tags {
+        let path = format!("match.tags.{k:?}");
+        if k.is_empty() {
+            e.push(path, "empty tag key");
+            ok = false;
+        } else if let Some(v) = scalar_text(&v, &path, e) {
+            tags.insert(k, v);
+        } else {
+            ok = false;
+        }
+    }
+    let mut metadata = BTreeMap::new();
+    for (k, v) in m.metadata {
+        let path = format!("match.metadata.{k:?}");
+        if k.is_empty() {
+            e.push(path, "empty metadata name");
+            ok = false;
+        } else if k.to_ascii_lowercase().starts_with("x-amz-meta-") {
+            e.push(path, "write the name without the x-amz-meta- prefix");
+            ok = false;
+        } else if let Some(v) = scalar_text(&v, &path, e) {
+            // S3 returns user metadata names lower-cased.
+            metadata.insert(k.to_ascii_lowercase(), v);
+        } else {
+            ok = false;
+        }
+    }
+    ok.then_some(Matcher {
+        bucket,
+        key,
+        tags,
+        metadata,
+    })
+}
+
+fn scalar_text(v: &Scalar, path: &str, e: &mut Errors) -> Option<String> {
+    match v {
+        Scalar::Str(s) => Some(s.clone()),
+        Scalar::Int(i) => Some(i.to_string()),
+        Scalar::Bool(b) => Some(b.to_string()),
+        Scalar::Float(f) => {
+            e.push(
+                path,
+                format!("fractional number {f} is not supported; quote the value"),
+            );
+            None
+        }
+    }
+}
