@@ -1,0 +1,56 @@
+# records-bridge: the two commands that matter are `make demo` (run it locally) and
+# `make test` (what CI runs). Nothing needs installing by hand: the targets below install
+# what they need (moto and cfn-lint into local venvs, from PyPI).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+MOTO_VENV := .venv-moto
+TOOLS_VENV := .venv-tools
+# moto 5.1.22: later versions answer two S3 calls with XML the Rust SDK rejects.
+MOTO_PIN := moto[server]==5.1.22
+# cfn-lint 1.51.0 catches the circular-dependency class (E3004) that 1.58 misses.
+CFN_LINT_PIN := cfn-lint==1.51.0
+
+export MOTO_PYTHON := $(CURDIR)/$(MOTO_VENV)/bin/python
+
+.PHONY: test demo bench lint fmt tools moto-venv tools-venv build-release clean-venvs
+
+## test: the whole test suite (unit, moto + simulator integration, end to end)
+test: moto-venv
+	cargo test --workspace --locked
+
+## demo: the local stack (moto + OpenText simulator + the real functions), with samples
+demo: moto-venv
+	cargo build --locked -p opentext-sim -p declare -p local-stack
+	cargo run --locked -q -p local-stack --bin records-local -- demo
+
+## bench: measured figures (memory, wall time, start-up, artifact size)
+bench: moto-venv
+	cargo build --release --locked --workspace --bins
+	cargo run --release --locked -q -p opentext-client --bin ot-upload-bench -- --sim-bin target/release/opentext-sim
+
+## lint: template, formatting, clippy (as CI)
+lint: tools-venv
+	$(TOOLS_VENV)/bin/cfn-lint template.yaml
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+tools: moto-venv tools-venv
+
+moto-venv: $(MOTO_VENV)/.installed
+$(MOTO_VENV)/.installed:
+	$(PYTHON) -m venv $(MOTO_VENV)
+	$(MOTO_VENV)/bin/pip install -q "$(MOTO_PIN)"
+	touch $@
+
+tools-venv: $(TOOLS_VENV)/.installed
+$(TOOLS_VENV)/.installed:
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install -q "$(CFN_LINT_PIN)"
+	touch $@
+
+clean-venvs:
+	rm -rf $(MOTO_VENV) $(TOOLS_VENV)
