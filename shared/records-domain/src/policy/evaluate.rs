@@ -68,6 +68,7 @@ impl ObjectFacts {
 /// Why a matching rule cannot produce a plan for this object. Not retryable
 /// with the same facts: the worker fails the item and audits the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PlanError {
     #[error("the object's {0} were not fetched but the policy needs them")]
     FactsMissing(String),

@@ -426,3 +426,45 @@ fn unversioned_object_provenance_and_source_uri() {
     f.version_id = Some("v9".into());
     assert_eq!(source_uri(&f), "s3://b/k.txt?versionId=v9");
 }
+
+#[test]
+fn double_star_matches_zero_or_more_folders() {
+    let p = example();
+    let mut f = facts("acme-records-eu", "legal/contracts/msa.pdf");
+    f.metadata = Some(BTreeMap::from([
+        ("contract-id".into(), "C-1".into()),
+        ("signed-date".into(), "2026-01-15".into()),
+    ]));
+    assert_eq!(p.evaluate(&f).rule(), Some("legal-contracts"));
+    f.key = "legal/contracts/msa.docx".into();
+    assert_eq!(p.evaluate(&f), Decision::Ungoverned);
+    f.key = "Legal/contracts/msa.pdf".into();
+    assert_eq!(
+        p.evaluate(&f),
+        Decision::Ungoverned,
+        "keys match case-sensitively"
+    );
+}
+
+#[test]
+fn decisions_serialise_for_logs_and_storage() {
+    let p = example();
+    for d in [
+        p.evaluate(&facts("acme-records-prod", "finance/invoices/a.pdf")),
+        p.evaluate(&facts("acme-records-prod", "drafts/a.pdf")),
+        p.evaluate(&facts("nope", "a.pdf")),
+        p.evaluate(&facts("acme-records-prod", "legal/contracts/a.pdf")),
+        Decision::FolderMarker,
+    ] {
+        let j = serde_json::to_value(&d).unwrap();
+        assert!(j["decision"].is_string(), "{j}");
+        assert_eq!(serde_json::from_value::<Decision>(j).unwrap(), d);
+    }
+    let failed =
+        serde_json::to_value(p.evaluate(&facts("acme-records-prod", "legal/contracts/a.pdf")))
+            .unwrap();
+    assert_eq!(
+        failed,
+        serde_json::json!({"decision": "failed", "rule": "legal-contracts", "error": {"missing_metadata": "contract-id"}})
+    );
+}
