@@ -1,0 +1,157 @@
+use std::sync::Arc;
+use std::time::Instant;
+
+use opentext_client::{CreateOptions, Error, ReaderSource, UploadMode, VersionOptions};
+use opentext_sim::SimConfig;
+use serde_json::json;
+
+use crate::common::*;
+
+const MIB: u64 = 1024 * 1024;
+
+/// A simulator whose chunked API starts at 1 MiB with 1 MiB parts.
+async fn small_parts_sim() -> Sim {
+    let mut cfg = SimConfig::default();
+    cfg.multipart.min_size = MIB;
+    cfg.multipart.part_size = MIB;
+    Sim::start_with(cfg).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_upload_200_mib_through_chunked_api_and_streamed_back() {
+    let sim = Sim::start().await;
+    let c = sim.svc();
+    let len = 200 * MIB;
+    let src = Arc::new(GeneratedSource::new(len, "big.bin"));
+    let started = Instant::now();
+    let doc = c
+        .create_document(
+            FINANCE,
+            &unique("big"),
+            src.clone(),
+            &CreateOptions::default(),
+        )
+        .await
+        .unwrap();
+    let upload_time = started.elapsed();
+    let expected = src.sha256().expect("source fully read");
+
+    // It went through the chunked API: start, 25 parts of 8 MiB, complete.
+    assert_eq!(sim.count("POST", "/api/v2/multipart").await, 1 + 25 + 1);
+    assert_eq!(sim.count("DELETE", "/api/v2/multipart").await, 0);
+
+    let admin = sim.node(doc.id).await;
+    assert_eq!(admin["versions"][0]["size"].as_u64(), Some(len));
+    assert_eq!(
+        admin["versions"][0]["sha256"].as_str(),
+        Some(expected.as_str())
+    );
+    assert_eq!(c.get_node(doc.id).await.unwrap().size, Some(len as i64));
+
+    let started = Instant::now();
+    let (n, hash) = hash_download(c.download(doc.id).await.unwrap()).await;
+    assert_eq!(n, len);
+    assert_eq!(hash, expected);
+    eprintln!(
+        "200 MiB: upload {upload_time:?}, download {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn add_version_through_chunked_api() {
+    let sim = small_parts_sim().await;
+    let c = sim.svc();
+    let small = Arc::new(GeneratedSource::new(1000, "a.bin"));
+    let doc = c
+        .create_document(
+            FINANCE,
+            &unique("chunkver"),
+            small,
+            &CreateOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        sim.count("POST", "/api/v2/multipart").await,
+        0,
+        "below min_size: one request"
+    );
+
+    let src = Arc::new(GeneratedSource::new(3 * MIB + 17, "a.bin"));
+    let opts = VersionOptions {
+        description: Some("chunked".into()),
+        ..VersionOptions::default()
+    };
+    let v = c.add_version(doc.id, src.clone(), &opts).await.unwrap();
+    assert_eq!(v.version_number, 2);
+    assert_eq!(v.file_size, Some((3 * MIB + 17) as i64));
+    assert_eq!(
+        sim.count("POST", "/api/v2/multipart/").await,
+        4 + 1,
+        "4 parts + complete"
+    );
+    let admin = sim.node(doc.id).await;
+    assert_eq!(
+        admin["versions"][1]["sha256"].as_str(),
+        src.sha256().as_deref()
+    );
+}
+
+#[tokio::test]
+async fn failed_part_is_retried_from_its_buffer() {
+    let sim = small_parts_sim().await;
+    let c = sim.svc();
+    sim.fault_next(json!({"status": 503, "count": 2, "path_contains": "/multipart/"}))
+        .await;
+    let src = Arc::new(GeneratedSource::new(2 * MIB + 5, "r.bin"));
+    let opts = CreateOptions {
+        upload_mode: UploadMode::Chunked,
+        ..CreateOptions::default()
+    };
+    let doc = c
+        .create_document(FINANCE, &unique("retrypart"), src.clone(), &opts)
+        .await
+        .unwrap();
+    let admin = sim.node(doc.id).await;
+    assert_eq!(
+        admin["versions"][0]["sha256"].as_str(),
+        src.sha256().as_deref()
+    );
+    // Part 1 took three attempts; the source itself was read once.
+    let part1 = sim
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/1")) && r["method"] == "POST")
+        .count();
+    assert_eq!(part1, 3);
+}
+
+#[tokio::test]
+async fn short_source_cancels_the_upload_session() {
+    let sim = small_parts_sim().await;
+    let c = sim.svc();
+    // Declares 3 MiB but yields 1.5 MiB.
+    let data = vec![7u8; (MIB + MIB / 2) as usize];
+    let src = Arc::new(ReaderSource::new(
+        std::io::Cursor::new(data),
+        3 * MIB,
+        "short.bin",
+    ));
+    let err = c
+        .create_document(FINANCE, &unique("short"), src, &CreateOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    assert_eq!(
+        sim.count("DELETE", "/api/v2/multipart/").await,
+        1,
+        "session cancelled"
+    );
+    assert_eq!(
+        sim.count("POST", "/api/v2/nodes").await,
+        0,
+        "no node created"
+    );
+}
