@@ -1,1 +1,124 @@
-fn main() {}
+//! `opentext-sim`: run the Content Server simulator from the command line.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use opentext_sim::{Faults, MultipartSettings, SimConfig, SimServer};
+
+/// Local OpenText Content Server / xECM Records Management simulator.
+#[derive(Parser, Debug)]
+#[command(name = "opentext-sim", version, about)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8181")]
+    listen: SocketAddr,
+    /// Seed file (JSON); default: the shipped seed/default.json.
+    #[arg(long)]
+    seed: Option<PathBuf>,
+    /// Where content is stored; default: a temp dir removed on exit.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Tickets expire after this many idle seconds.
+    #[arg(long, default_value_t = 1800)]
+    ticket_idle_secs: u64,
+    /// Added delay before every API call, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Random error rate per status, e.g. `--error-rate 503=0.1` (repeatable).
+    #[arg(long = "error-rate", value_name = "STATUS=RATE")]
+    error_rates: Vec<String>,
+    /// Share of API calls whose connection is dropped without a response (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    drop_rate: f64,
+    /// `Retry-After` seconds sent with injected errors.
+    #[arg(long)]
+    retry_after_secs: Option<u64>,
+    /// Smallest file accepted by the chunked (multipart) upload API, in bytes.
+    #[arg(long, default_value_t = MultipartSettings::default().min_size)]
+    multipart_min_size: u64,
+    /// Largest file accepted by the chunked upload API, in bytes.
+    #[arg(long, default_value_t = MultipartSettings::default().max_size)]
+    multipart_max_size: u64,
+    /// Part size of the chunked upload API, in bytes.
+    #[arg(long, default_value_t = MultipartSettings::default().part_size)]
+    part_size: u64,
+    /// Turn the chunked upload API off (`is_enabled: false`).
+    #[arg(long)]
+    no_multipart: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let a = Args::parse();
+    let mut faults = Faults {
+        latency_ms: a.latency_ms,
+        drop_rate: a.drop_rate,
+        retry_after_secs: a.retry_after_secs,
+        ..Faults::default()
+    };
+    for spec in &a.error_rates {
+        faults.add_error_rate(spec).map_err(anyhow::Error::msg)?;
+    }
+    if !(0.0..=1.0).contains(&a.drop_rate) {
+        anyhow::bail!("--drop-rate must be within 0..=1");
+    }
+    if a.part_size == 0 {
+        anyhow::bail!("--part-size must be positive");
+    }
+    let cfg = SimConfig {
+        listen: a.listen,
+        seed: a.seed,
+        data_dir: a.data_dir,
+        ticket_idle_timeout: Duration::from_secs(a.ticket_idle_secs),
+        faults,
+        multipart: MultipartSettings {
+            is_enabled: !a.no_multipart,
+            min_size: a.multipart_min_size,
+            max_size: a.multipart_max_size,
+            part_size: a.part_size,
+        },
+    };
+    let server = SimServer::start(cfg).await?;
+    // Scripts read this exact first line to learn the port.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "opentext-sim listening on {}", server.base_url())?;
+    out.flush()?;
+    drop(out);
+    tracing::info!(admin = %server.admin_url(), "ready; user Admin/livelink");
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
