@@ -34,7 +34,7 @@ fn record_json(store: &Store, r: &RmRecord, primary: bool) -> Value {
         "rmclassification_id": r.class_id, "inherited_rmclassification_id": 0, "default_rmclassification_id": 0,
         "multiple_classifications": "", "name": class_name, "type": 551, "class_selectable": true,
         "management_type": "MANAGED", "file_number": r.file_number, "rsi": r.rsi,
-        "record_date": r.record_date, "status": r.status, "file_status": r.status,
+        "record_date": r.record_date, "status": r.status,
         "status_date": r.status_date, "received_date": r.received_date, "essential": r.essential,
         "cycle_period": r.cycle_period, "last_review_date": r.last_review_date,
         "next_review_date": r.next_review_date, "official": r.official, "storage": r.storage,
