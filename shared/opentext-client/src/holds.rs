@@ -42,6 +42,7 @@ impl Client {
         let v = self.json(&Req::get(&path)).await?;
         let hold = envelope::v2_section(&v, "hold")
             .or_else(|| envelope::v2_section(&v, "holds").and_then(|h| h.get(0)))
+            .or_else(|| v.get("hold"))
             .cloned()
             .ok_or_else(|| Error::unexpected(&path, "missing results.data.hold"))?;
         envelope::from_value(hold, &path)

@@ -87,7 +87,7 @@ async fn run_one(sim_bin: &str, size: u64, part_mib: u64) -> AnyResult<Row> {
         .args(["--listen", "127.0.0.1:0"])
         // The chunked API must accept the 16 MiB baseline too.
         .args(["--multipart-min-size", &MIB.to_string()])
-        .args(["--multipart-part-size", &(part_mib * MIB).to_string()])
+        .args(["--part-size", &(part_mib * MIB).to_string()])
         .arg("--data-dir")
         .arg(&data_dir)
         .stdout(Stdio::piped())

@@ -41,6 +41,13 @@ pub struct RmClassifications {
     pub data: Vec<RecordDetails>,
 }
 
+impl RecordDetails {
+    /// The status code from `status` or, failing that, `file_status`.
+    pub fn status_code(&self) -> Option<&str> {
+        self.status.as_deref().or(self.file_status.as_deref())
+    }
+}
+
 impl RmClassifications {
     /// The primary classification (or the first one).
     pub fn primary(&self) -> Option<&RecordDetails> {
@@ -69,13 +76,12 @@ pub struct RecordDetails {
     /// Record date.
     #[serde(default, deserialize_with = "opt_date")]
     pub record_date: Option<OtDateTime>,
-    /// Status code; the spec calls it `status`, live servers `file_status`.
-    #[serde(
-        default,
-        alias = "file_status",
-        deserialize_with = "lenient::opt_string"
-    )]
+    /// Status code as the RM spec names it; see [`RecordDetails::status_code`].
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub status: Option<String>,
+    /// Status code as live servers name it (pyxecm's example); some send both.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub file_status: Option<String>,
     /// Status date.
     #[serde(default, deserialize_with = "opt_date")]
     pub status_date: Option<OtDateTime>,
@@ -166,41 +172,20 @@ impl RecordUpdate {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Hold {
     /// Hold id.
-    #[serde(
-        rename = "HoldID",
-        alias = "id",
-        alias = "hold_id",
-        deserialize_with = "lenient::i64"
-    )]
+    #[serde(rename = "HoldID", deserialize_with = "lenient::i64")]
     pub id: i64,
     /// Hold name.
-    #[serde(
-        rename = "HoldName",
-        alias = "name",
-        default,
-        deserialize_with = "lenient::string"
-    )]
+    #[serde(rename = "HoldName", default, deserialize_with = "lenient::string")]
     pub name: String,
     /// Hold type code (e.g. `Legal`).
-    #[serde(
-        rename = "HoldType",
-        alias = "type",
-        default,
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(rename = "HoldType", default, deserialize_with = "lenient::opt_string")]
     pub hold_type: Option<String>,
     /// Whether the hold is active.
-    #[serde(
-        rename = "ActiveHold",
-        alias = "active",
-        default,
-        deserialize_with = "lenient::opt_bool"
-    )]
+    #[serde(rename = "ActiveHold", default, deserialize_with = "lenient::opt_bool")]
     pub active: Option<bool>,
     /// Comment.
     #[serde(
         rename = "HoldComment",
-        alias = "comment",
         default,
         deserialize_with = "lenient::opt_string"
     )]
@@ -208,42 +193,21 @@ pub struct Hold {
     /// Alternate id.
     #[serde(
         rename = "AlternateHoldID",
-        alias = "alternate_id",
         default,
         deserialize_with = "lenient::opt_string"
     )]
     pub alternate_id: Option<String>,
     /// When the hold was applied.
-    #[serde(
-        rename = "DateApplied",
-        alias = "date_applied",
-        default,
-        deserialize_with = "opt_date"
-    )]
+    #[serde(rename = "DateApplied", default, deserialize_with = "opt_date")]
     pub date_applied: Option<OtDateTime>,
     /// Planned removal date.
-    #[serde(
-        rename = "DateToRemove",
-        alias = "date_to_remove",
-        default,
-        deserialize_with = "opt_date"
-    )]
+    #[serde(rename = "DateToRemove", default, deserialize_with = "opt_date")]
     pub date_to_remove: Option<OtDateTime>,
     /// When it was removed.
-    #[serde(
-        rename = "DateRemoved",
-        alias = "date_removed",
-        default,
-        deserialize_with = "opt_date"
-    )]
+    #[serde(rename = "DateRemoved", default, deserialize_with = "opt_date")]
     pub date_removed: Option<OtDateTime>,
     /// Parent (hold folder) id.
-    #[serde(
-        rename = "ParentID",
-        alias = "parent_id",
-        default,
-        deserialize_with = "lenient::opt_i64"
-    )]
+    #[serde(rename = "ParentID", default, deserialize_with = "lenient::opt_i64")]
     pub parent_id: Option<i64>,
 }
 
@@ -305,37 +269,20 @@ pub struct NodeHold {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Rsi {
     /// RSI id.
-    #[serde(rename = "RSIID", alias = "id", deserialize_with = "lenient::i64")]
+    #[serde(rename = "RSIID", deserialize_with = "lenient::i64")]
     pub id: i64,
     /// RSI code, e.g. `FIN-7Y`.
-    #[serde(
-        rename = "RSI",
-        alias = "rsi",
-        alias = "name",
-        default,
-        deserialize_with = "lenient::string"
-    )]
+    #[serde(rename = "RSI", default, deserialize_with = "lenient::string")]
     pub name: String,
     /// Title.
-    #[serde(
-        rename = "Title",
-        alias = "title",
-        default,
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(rename = "Title", default, deserialize_with = "lenient::opt_string")]
     pub title: Option<String>,
     /// Subject.
-    #[serde(
-        rename = "Subject",
-        alias = "subject",
-        default,
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(rename = "Subject", default, deserialize_with = "lenient::opt_string")]
     pub subject: Option<String>,
     /// Description.
     #[serde(
         rename = "Description",
-        alias = "description",
         default,
         deserialize_with = "lenient::opt_string"
     )]
@@ -343,7 +290,6 @@ pub struct Rsi {
     /// Status code.
     #[serde(
         rename = "RSIStatus",
-        alias = "status",
         default,
         deserialize_with = "lenient::opt_string"
     )]
@@ -359,18 +305,12 @@ pub struct RsiStage {
     /// Schedule (stage) id.
     #[serde(
         rename = "RSIScheduleID",
-        alias = "id",
         default,
         deserialize_with = "lenient::opt_i64"
     )]
     pub schedule_id: Option<i64>,
     /// Stage name (e.g. `ACTIVE`).
-    #[serde(
-        rename = "RetStage",
-        alias = "stage",
-        default,
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(rename = "RetStage", default, deserialize_with = "lenient::opt_string")]
     pub stage: Option<String>,
     /// `LIV` classified objects, `LRM` RM classifications.
     #[serde(

@@ -16,7 +16,6 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 pub const FINANCE: i64 = 2101;
 pub const HR: i64 = 2102;
-pub const RECORDS: i64 = 2100;
 pub const CAT_S3: i64 = 3100;
 pub const RM_FIN: i64 = 4100;
 pub const RSI_FIN: i64 = 5100;

@@ -43,6 +43,10 @@ async fn ticket_expiry_mid_sequence_reauths_exactly_once_for_20_concurrent_calls
         })
         .count();
     assert_eq!(ok, 20);
+    assert!(
+        sim.count("GET", "/api/v2/nodes/2101").await > 20,
+        "at least one call met the expired ticket"
+    );
 }
 
 #[tokio::test]
@@ -181,7 +185,7 @@ async fn deadline_exceeded_on_slow_server_and_on_persistent_503() {
         matches!(err, Error::DeadlineExceeded { attempts, .. } if attempts > 1),
         "{err:?}"
     );
-    assert!(Instant::now() <= deadline + Duration::from_millis(100));
+    assert!(Instant::now() <= deadline + Duration::from_millis(500));
     assert!(err.to_string().contains("deadline"));
 
     // An already-passed deadline sends nothing.

@@ -39,7 +39,7 @@ async fn record_details_apply_update_and_stale_token_conflict() {
     let rec = rm.primary().expect("classified");
     assert_eq!(rec.rmclassification_id, Some(RM_FIN));
     assert_eq!(rec.rsi.as_deref(), Some("FIN-7Y"));
-    assert_eq!(rec.status.as_deref(), Some("ACTIVE"));
+    assert_eq!(rec.status_code(), Some("ACTIVE"));
     assert_eq!(rec.official, Some(false));
     let record_date = rec
         .record_date
