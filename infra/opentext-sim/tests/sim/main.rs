@@ -1,0 +1,9 @@
+//! HTTP tests of the simulator, one binary (fast to link on small machines).
+#![allow(dead_code)]
+
+mod auth;
+mod common;
+mod content;
+mod faults;
+mod nodes;
+mod rm;
