@@ -1,1 +1,85 @@
-fn main() {}
+//! Lambda entry point: configuration, policy and clients built once; then the handler.
+
+use declare::config::{Config, load_policy};
+use declare::handler::handle_batch;
+use declare::progress::TERMINAL;
+use declare::{Deps, Invocation};
+use lambda_runtime::{LambdaEvent, service_fn};
+use records_aws::{audit_log::AuditLog, s3_objects::S3Objects, workflow_store::WorkflowStore};
+use records_domain::{Actor, ActorKind};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_current_span(true)
+        .without_time() // CloudWatch stamps each line
+        .init();
+    let deps = match build().await {
+        Ok(deps) => deps,
+        Err(e) => {
+            // Refuse to start: Lambda reports the init error; nothing is consumed.
+            tracing::error!(error = %e, "records-bridge declare cannot start");
+            report_init_error(&e.to_string()).await;
+            std::process::exit(1);
+        }
+    };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
+            let inv = Invocation::new(
+                &event.context.request_id,
+                event.context.deadline,
+                deps.deadline_margin,
+            );
+            Ok::<_, lambda_runtime::Error>(handle_batch(deps, event.payload, &inv).await)
+        },
+    ))
+    .await
+}
+
+async fn build() -> anyhow::Result<Deps> {
+    let config = Config::from_env(|k| std::env::var(k).ok())?;
+    let sdk = records_aws::config::load().await;
+    let s3 = records_aws::config::s3_client(&sdk);
+    let policy = load_policy(&config.policy_source, &s3).await?;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let account =
+        records_aws::secrets::service_account(&secrets, &config.opentext_secret_id).await?;
+    let mut credentials =
+        opentext_client::Credentials::new(account.username.clone(), account.password.as_str());
+    if let Some(domain) = &account.domain {
+        credentials = credentials.with_domain(domain.clone());
+    }
+    let opentext = opentext_client::Client::new(&config.opentext_base_url, credentials)?;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    Ok(Deps {
+        s3: S3Objects::new(s3),
+        store: WorkflowStore::new(ddb.clone(), &config.workflow_table, "claimed", TERMINAL),
+        audit: AuditLog::new(ddb, &config.audit_table),
+        opentext,
+        policy,
+        actor: Actor {
+            kind: ActorKind::ServiceAccount,
+            id: account.username,
+        },
+        concurrency: config.concurrency,
+        deadline_margin: config.deadline_margin,
+        crash_after: config.crash_after,
+    })
+}
+
+/// Tells the Lambda service why initialisation failed (`/runtime/init/error`).
+async fn report_init_error(message: &str) {
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return;
+    };
+    let body = serde_json::json!({ "errorType": "Runtime.InitError", "errorMessage": message });
+    let _ = reqwest::Client::new()
+        .post(format!("http://{api}/2018-06-01/runtime/init/error"))
+        .header("Lambda-Runtime-Function-Error-Type", "Runtime.InitError")
+        .json(&body)
+        .send()
+        .await;
+}

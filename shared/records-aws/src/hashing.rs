@@ -30,6 +30,7 @@ pub struct HashingReader<R> {
     inner: R,
     hasher: Option<Sha256>,
     size: u64,
+    expected_len: Option<u64>,
     slot: DigestSlot,
 }
 
@@ -39,7 +40,24 @@ impl<R> HashingReader<R> {
             inner,
             hasher: Some(Sha256::new()),
             size: 0,
+            expected_len: None,
             slot,
+        }
+    }
+
+    /// Publishes the digest as soon as `len` bytes went through, for consumers that stop
+    /// reading at the known length instead of reading on to end of stream.
+    pub fn with_expected_len(mut self, len: u64) -> Self {
+        self.expected_len = Some(len);
+        self
+    }
+
+    fn publish(&mut self) {
+        if let Some(h) = self.hasher.take() {
+            *self.slot.0.lock().unwrap() = Some(Digested {
+                size: self.size,
+                sha256_hex: hex::encode(h.finalize()),
+            });
         }
     }
 }
@@ -57,15 +75,18 @@ impl<R: AsyncRead + Unpin> AsyncRead for HashingReader<R> {
                 let fresh = &buf.filled()[before..];
                 if fresh.is_empty() {
                     // End of stream: publish the digest once.
-                    if let Some(h) = this.hasher.take() {
-                        *this.slot.0.lock().unwrap() = Some(Digested {
-                            size: this.size,
-                            sha256_hex: hex::encode(h.finalize()),
-                        });
-                    }
+                    this.publish();
                 } else if let Some(h) = this.hasher.as_mut() {
                     h.update(fresh);
                     this.size += fresh.len() as u64;
+                    if this.expected_len == Some(this.size) {
+                        this.publish();
+                    }
+                } else {
+                    // Bytes past the published length: the digest no longer describes
+                    // what was read, so withdraw it rather than certify a wrong hash.
+                    this.size += fresh.len() as u64;
+                    *this.slot.0.lock().unwrap() = None;
                 }
                 Poll::Ready(Ok(()))
             }
@@ -90,6 +111,16 @@ mod tests {
         let d = slot.get().expect("digest published");
         assert_eq!(d.size, data.len() as u64);
         assert_eq!(d.sha256_hex, hex::encode(Sha256::digest(&data)));
+    }
+
+    #[tokio::test]
+    async fn expected_length_publishes_without_reading_to_eof() {
+        let data = vec![3u8; 1000];
+        let slot = DigestSlot::default();
+        let mut r = HashingReader::new(&data[..], slot.clone()).with_expected_len(1000);
+        let mut buf = vec![0u8; 1000];
+        r.read_exact(&mut buf).await.unwrap();
+        assert_eq!(slot.get().unwrap().size, 1000);
     }
 
     #[tokio::test]

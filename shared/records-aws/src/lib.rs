@@ -5,6 +5,7 @@
 //! - [`secrets`]: the OpenText service account from Secrets Manager;
 //! - [`config`]: SDK clients built once from the environment.
 
+pub mod audit_log;
 pub mod config;
 pub mod hashing;
 pub mod s3_objects;

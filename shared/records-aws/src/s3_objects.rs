@@ -63,6 +63,8 @@ pub struct ObjectFacts {
     /// Without the quotes S3 puts around it.
     pub etag: String,
     pub content_type: Option<String>,
+    /// RFC 3339 `LastModified` of this version: its upload time.
+    pub last_modified: Option<String>,
     /// User metadata (`x-amz-meta-*`), keys lower-cased.
     pub metadata: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
@@ -156,6 +158,9 @@ impl S3Objects {
                 .trim_matches('"')
                 .to_string(),
             content_type: head.content_type().map(str::to_string),
+            last_modified: head
+                .last_modified()
+                .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
             metadata: head
                 .metadata()
                 .map(|m| {

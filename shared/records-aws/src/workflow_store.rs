@@ -167,12 +167,15 @@ impl WorkflowStore {
                 "SET lease_owner = :owner, lease_expires_at = :until, updated_at = :now, \
                  attempts = if_not_exists(attempts, :zero) + :one, \
                  created_at = if_not_exists(created_at, :now), \
-                 #state = if_not_exists(#state, :initial), detail = if_not_exists(detail, :empty)",
+                 #state = if_not_exists(#state, :initial), detail = if_not_exists(detail, :empty) \
+                 REMOVE #ttl",
             )
             .condition_expression(condition)
             .set_expression_attribute_names(Some(HashMap::from([
                 ("#pk".to_string(), PK.to_string()),
                 ("#state".to_string(), "state".to_string()),
+                // A re-opened item (e.g. skipped, then tagged final) must not age out mid-work.
+                ("#ttl".to_string(), TTL_ATTRIBUTE.to_string()),
             ])))
             .set_expression_attribute_values(Some(values))
             .return_values(ReturnValue::AllNew)

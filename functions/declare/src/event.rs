@@ -1,0 +1,214 @@
+//! S3 event notifications as they arrive in SQS message bodies.
+//!
+//! Parsed leniently on purpose: real S3 sends `userIdentity`, a zoned `eventTime` and keys
+//! with `+` for spaces; moto omits `userIdentity`, sends zone-less times and
+//! percent-encodes `/`. Both must work, and anything else must fail with a clear reason.
+
+use serde::Deserialize;
+
+use records_domain::decode_s3_event_key;
+
+/// One S3 object change that may need declaring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEvent {
+    pub event_name: String,
+    pub event_time: Option<String>,
+    pub bucket: String,
+    /// Decoded key, exactly as stored in S3.
+    pub key: String,
+    pub version_id: Option<String>,
+    pub etag: Option<String>,
+    pub size: Option<u64>,
+    pub sequencer: Option<String>,
+    /// `userIdentity.principalId`, when S3 sends it.
+    pub principal: Option<String>,
+}
+
+/// What one SQS message body holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notification {
+    /// `s3:TestEvent`, sent once when notifications are configured: nothing to do.
+    Test,
+    /// Object events (usually exactly one).
+    Objects(Vec<ObjectEvent>),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EventError {
+    #[error("message body is not JSON: {0}")]
+    NotJson(String),
+    #[error("message body is not an S3 event notification: {0}")]
+    NotS3(String),
+    #[error("record {index}: key {raw:?} cannot be decoded: {reason}")]
+    BadKey {
+        index: usize,
+        raw: String,
+        reason: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct Body {
+    #[serde(rename = "Records")]
+    records: Option<Vec<serde_json::Value>>,
+    #[serde(rename = "Event")]
+    event: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Record {
+    event_source: Option<String>,
+    event_name: String,
+    event_time: Option<String>,
+    user_identity: Option<UserIdentity>,
+    s3: S3Entity,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity {
+    principal_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct S3Entity {
+    bucket: Bucket,
+    object: Object,
+}
+
+#[derive(Deserialize)]
+struct Bucket {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Object {
+    key: String,
+    size: Option<u64>,
+    #[serde(rename = "eTag")]
+    e_tag: Option<String>,
+    version_id: Option<String>,
+    sequencer: Option<String>,
+}
+
+/// Parses one SQS message body.
+pub fn parse_body(body: &str) -> Result<Notification, EventError> {
+    let parsed: Body =
+        serde_json::from_str(body).map_err(|e| EventError::NotJson(e.to_string()))?;
+    if parsed.event.as_deref() == Some("s3:TestEvent") {
+        return Ok(Notification::Test);
+    }
+    let records = parsed
+        .records
+        .ok_or_else(|| EventError::NotS3("no \"Records\" array".into()))?;
+    let mut out = Vec::with_capacity(records.len());
+    for (index, raw) in records.into_iter().enumerate() {
+        let r: Record = serde_json::from_value(raw)
+            .map_err(|e| EventError::NotS3(format!("record {index}: {e}")))?;
+        if let Some(src) = r.event_source.as_deref()
+            && src != "aws:s3"
+        {
+            return Err(EventError::NotS3(format!(
+                "record {index}: eventSource is {src:?}, not aws:s3"
+            )));
+        }
+        let key = decode_s3_event_key(&r.s3.object.key).map_err(|e| EventError::BadKey {
+            index,
+            raw: r.s3.object.key.clone(),
+            reason: e.to_string(),
+        })?;
+        out.push(ObjectEvent {
+            event_name: r.event_name,
+            event_time: r.event_time,
+            bucket: r.s3.bucket.name,
+            key,
+            version_id: r
+                .s3
+                .object
+                .version_id
+                .filter(|v| !v.is_empty() && v != "null"),
+            etag: r.s3.object.e_tag,
+            size: r.s3.object.size,
+            sequencer: r.s3.object.sequencer,
+            principal: r.user_identity.and_then(|u| u.principal_id),
+        });
+    }
+    Ok(Notification::Objects(out))
+}
+
+impl ObjectEvent {
+    /// Only object creation and tagging can make a version governed.
+    pub fn is_relevant(&self) -> bool {
+        self.event_name.starts_with("ObjectCreated:") || self.event_name == "ObjectTagging:Put"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS's documented sample notification (event message structure), with `+` for a space.
+    const REAL_S3: &str = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-west-2","eventTime":"1970-01-01T00:00:00.000Z","eventName":"ObjectCreated:Put","userIdentity":{"principalId":"AIDAJDPLRKLG7UEXAMPLE"},"requestParameters":{"sourceIPAddress":"127.0.0.1"},"responseElements":{"x-amz-request-id":"C3D13FE58DE4C810","x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},"s3":{"s3SchemaVersion":"1.0","configurationId":"testConfigRule","bucket":{"name":"amzn-s3-demo-bucket","ownerIdentity":{"principalId":"A3NL1KOZZKExample"},"arn":"arn:aws:s3:::amzn-s3-demo-bucket"},"object":{"key":"HappyFace+2024.jpg","size":1024,"eTag":"d41d8cd98f00b204e9800998ecf8427e","versionId":"096fKKXTRTtl3on89fVO.nfljtsv6qko","sequencer":"0055AED6DCD90281E5"}}}]}"#;
+
+    /// As moto 5.1.22 delivers it: `/` percent-encoded, no userIdentity, no time zone.
+    const MOTO: &str = r#"{"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-25T17:20:21.415823", "eventName": "ObjectCreated:Put", "s3": {"s3SchemaVersion": "1.0", "configurationId": "liyuaSbs", "bucket": {"name": "bkt-ev", "arn": "arn:aws:s3:::bkt-ev"}, "object": {"key": "in%2Fcaf%C3%A9+%2B1.csv", "size": 3, "eTag": "b345e1dc09f20fdefdea469f09167892"}}}]}"#;
+
+    #[test]
+    fn real_s3_shape_decodes_plus_as_space() {
+        let Notification::Objects(events) = parse_body(REAL_S3).unwrap() else {
+            panic!("expected objects")
+        };
+        assert_eq!(events[0].key, "HappyFace 2024.jpg");
+        assert_eq!(
+            events[0].version_id.as_deref(),
+            Some("096fKKXTRTtl3on89fVO.nfljtsv6qko")
+        );
+        assert_eq!(
+            events[0].principal.as_deref(),
+            Some("AIDAJDPLRKLG7UEXAMPLE")
+        );
+        assert!(events[0].is_relevant());
+    }
+
+    #[test]
+    fn moto_shape_decodes_percent_encoded_slash_and_unicode() {
+        let Notification::Objects(events) = parse_body(MOTO).unwrap() else {
+            panic!("expected objects")
+        };
+        assert_eq!(events[0].key, "in/café +1.csv");
+        assert_eq!(events[0].version_id, None);
+        assert_eq!(events[0].principal, None);
+    }
+
+    #[test]
+    fn test_event_is_recognised() {
+        let body = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-25T17:20:21.000Z","Bucket":"b","RequestId":"x","HostId":"y"}"#;
+        assert_eq!(parse_body(body).unwrap(), Notification::Test);
+    }
+
+    #[test]
+    fn malformed_bodies_say_what_is_wrong() {
+        assert!(matches!(
+            parse_body("not json"),
+            Err(EventError::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_body(r#"{"hello":1}"#),
+            Err(EventError::NotS3(_))
+        ));
+        let bad_key = MOTO.replace("in%2Fcaf%C3%A9+%2B1.csv", "%ZZ");
+        assert!(matches!(
+            parse_body(&bad_key),
+            Err(EventError::BadKey { .. })
+        ));
+        let sns = REAL_S3.replace("\"aws:s3\"", "\"aws:sns\"");
+        assert!(
+            parse_body(&sns)
+                .unwrap_err()
+                .to_string()
+                .contains("aws:sns")
+        );
+    }
+}

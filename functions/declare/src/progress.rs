@@ -1,0 +1,53 @@
+//! What the workflow store keeps for one declaration between attempts: the state (with its
+//! data), the plan it started under, and what OpenText returned so far.
+
+use serde::{Deserialize, Serialize};
+
+use records_domain::{DeclarationState, Plan, StateKind};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Progress {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<DeclarationState>,
+    /// Frozen at evaluation: a resumed attempt finishes under the plan it started with,
+    /// even if the policy changed in between.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_number: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Progress {
+    pub fn parse(detail: &str) -> Progress {
+        serde_json::from_str(detail).unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("progress is plain data")
+    }
+}
+
+/// The store's state name for a state.
+pub fn kind_of(state: &DeclarationState) -> StateKind {
+    match state {
+        DeclarationState::Received => StateKind::Received,
+        DeclarationState::Claimed => StateKind::Claimed,
+        DeclarationState::Uploading { .. } => StateKind::Uploading,
+        DeclarationState::Uploaded { .. } => StateKind::Uploaded,
+        DeclarationState::Classified => StateKind::Classified,
+        DeclarationState::Tagged => StateKind::Tagged,
+        DeclarationState::Done => StateKind::Done,
+        DeclarationState::Failed { .. } => StateKind::Failed,
+        DeclarationState::Skipped { .. } => StateKind::Skipped,
+    }
+}
+
+/// Names the store refuses to claim again. `skipped` is not among them: a later tagging
+/// event may make a skipped version governed.
+pub const TERMINAL: &[&str] = &["done", "failed"];
