@@ -197,6 +197,29 @@ impl TicketState {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn renew_is_single_flight_and_late_refresh_is_ignored() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let state = TicketState::default();
+        let logins = AtomicU32::new(0);
+        let login = || async {
+            let n = logins.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(Secret::new(format!("t{n}")))
+        };
+        let (t, g) = state.current(login).await.unwrap();
+        assert_eq!((t.expose(), g), ("t1", 1));
+        // Two callers saw a 401 with generation 1: only the first logs in.
+        let (a, ga) = state.renew(1, login).await.unwrap();
+        let (b, gb) = state.renew(1, login).await.unwrap();
+        assert_eq!((a.expose(), ga, b.expose(), gb), ("t2", 2, "t2", 2));
+        assert_eq!(logins.load(Ordering::SeqCst), 2);
+        // A fresh header from a generation-1 answer must not undo the re-auth.
+        state.refresh(1, Secret::new("stale")).await;
+        assert_eq!(state.current(login).await.unwrap().0.expose(), "t2");
+        state.refresh(2, Secret::new("t2b")).await;
+        assert_eq!(state.current(login).await.unwrap().0.expose(), "t2b");
+    }
+
     #[test]
     fn debug_redacts() {
         let c = Credentials::new("svc", "hunter2");

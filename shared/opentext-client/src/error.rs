@@ -154,7 +154,10 @@ impl Error {
     }
 
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
-        if e.is_timeout() {
+        if e.is_builder() {
+            // A malformed request is not transient: never retry it.
+            Error::InvalidArgument(e.to_string())
+        } else if e.is_timeout() {
             Error::Timeout(e)
         } else {
             Error::Transport(e)

@@ -91,7 +91,7 @@ async fn run_one(sim_bin: &str, size: u64, part_mib: u64) -> AnyResult<Row> {
         .arg("--data-dir")
         .arg(&data_dir)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::null()) // its request logging would drown the table
         .kill_on_drop(true)
         .spawn()?;
     let mut lines = BufReader::new(sim.stdout.take().expect("piped")).lines();

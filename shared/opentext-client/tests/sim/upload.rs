@@ -155,3 +155,37 @@ async fn short_source_cancels_the_upload_session() {
         "no node created"
     );
 }
+
+#[tokio::test]
+async fn one_shot_reader_is_never_resent_once_read() {
+    let sim = Sim::start().await;
+    let c = sim.svc();
+    c.login().await.unwrap();
+    let data = vec![42u8; 4 * MIB as usize];
+    sim.fault_next(json!({"status": 503, "count": 1, "path_contains": "/api/v2/nodes"}))
+        .await;
+    let src = Arc::new(ReaderSource::new(
+        std::io::Cursor::new(data.clone()),
+        data.len() as u64,
+        "once.bin",
+    ));
+    let result = c
+        .create_document(FINANCE, &unique("once"), src, &CreateOptions::default())
+        .await;
+    let attempts = sim.count("POST", "/api/v2/nodes").await;
+    match result {
+        // The 503 came before any byte was read: the reader went back to the source and was sent once.
+        Ok(doc) => {
+            assert_eq!(attempts, 2);
+            assert_eq!(
+                sim.node(doc.id).await["versions"][0]["sha256"].as_str(),
+                Some(sha256_hex(&data).as_str())
+            );
+        }
+        // Bytes went out: no second attempt with a half-consumed reader.
+        Err(e) => {
+            assert_eq!(e.status(), Some(503), "{e:?}");
+            assert_eq!(attempts, 1);
+        }
+    }
+}
