@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use serde_json::{Map, Value, json};
 
-use crate::envelope::{Page, v2_list, v2_single};
+use crate::envelope::{v2_results, v2_single};
 use crate::error::{ApiError, ApiResult, Missing};
 use crate::model::{AttributeDef, CategoryDef, Node};
 use crate::perms::{parse_id, require, visible};
@@ -211,11 +211,8 @@ pub async fn list(State(sim): State<AppState>, Path(id): Path<String>, req: ApiR
                 .map(|d| category_result(d, vals, meta))
         })
         .collect();
-    let page = Page::from(None, Some(results.len().max(1) as i64), 100);
-    Ok(v2_list(
+    Ok(v2_results(
         &format!("/api/v2/nodes/{id}/categories"),
-        page.paging(results.len()),
-        "asc_name",
         results,
     ))
 }
@@ -250,7 +247,7 @@ fn applied<'a>(
     match (store.categories.get(&cat), n.categories.get(&cat)) {
         (Some(d), Some(v)) => Ok((d, v)),
         _ => Err(ApiError::bad_request(format!(
-            "Category {cat} is not applied to node {}",
+            "Category ID '{cat}' is not a category on node '{}'",
             n.id
         ))),
     }

@@ -69,6 +69,11 @@ pub fn v2_list(href: &str, paging: Value, sort: &str, results: Vec<Value>) -> Re
     .into_response()
 }
 
+/// v2 list without paging (categories, permissions): `{"links","results":[…]}`.
+pub fn v2_results(href: &str, results: Vec<Value>) -> Response {
+    Json(json!({"links": self_link("GET", href), "results": results})).into_response()
+}
+
 fn opt(v: &Option<String>) -> Value {
     v.as_ref()
         .map(|s| Value::String(s.clone()))

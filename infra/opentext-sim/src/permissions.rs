@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::envelope::{Page, v2_list, v2_single};
+use crate::envelope::{Page, v2_results, v2_single};
 use crate::error::{ApiError, ApiResult, Missing};
 use crate::model::Node;
 use crate::perms::{Perms, effective, parse_id, require, visible};
@@ -48,11 +48,8 @@ pub async fn list(State(sim): State<AppState>, Path(id): Path<String>, req: ApiR
         .map(|e| json!({"data": {"permissions": e}}))
         .collect();
     let page = Page::from(req.params.i64("page")?, req.params.i64("limit")?, 100);
-    let total = entries.len();
-    Ok(v2_list(
+    Ok(v2_results(
         &format!("/api/v2/nodes/{id}/permissions"),
-        page.paging(total),
-        "asc_name",
         page.slice(&entries),
     ))
 }
