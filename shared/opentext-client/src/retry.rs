@@ -20,6 +20,9 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Adds random jitter so many clients do not retry in lock-step.
     pub jitter: bool,
+    /// Longest server `Retry-After` the client is willing to wait; a longer one
+    /// ends the retries (sleeping less than asked would just be refused again).
+    pub max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -29,6 +32,7 @@ impl Default for RetryPolicy {
             min_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
             jitter: true,
+            max_retry_after: Duration::from_secs(120),
         }
     }
 }
@@ -90,6 +94,7 @@ where
     .adjust(|e: &Error, backoff: Option<Duration>| {
         let wait = match (e.retry_after(), backoff) {
             (_, None) => return None, // retries exhausted
+            (Some(server), Some(_)) if server > policy.max_retry_after => return None,
             (Some(server), Some(_)) => server,
             (None, Some(b)) => b,
         };

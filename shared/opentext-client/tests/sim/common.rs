@@ -146,6 +146,7 @@ pub fn fast_retries() -> RetryPolicy {
         min_delay: Duration::from_millis(20),
         max_delay: Duration::from_millis(200),
         jitter: true,
+        max_retry_after: Duration::from_secs(10),
     }
 }
 
