@@ -7,6 +7,7 @@ pub mod function;
 pub mod moto;
 pub mod runtime_api;
 pub mod sqs_source;
+pub mod stack;
 pub mod template;
 
 use std::path::PathBuf;

@@ -1,0 +1,215 @@
+//! P1 end to end, happy paths: the real binary, real S3 notifications from moto's queue,
+//! the OpenText simulator over HTTP.
+
+mod common;
+
+use common::*;
+
+#[tokio::test]
+async fn small_zero_byte_and_odd_keys_become_one_record_each() {
+    let stack = stack().await;
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "finance/invoice 2026-001.pdf",
+            b"%PDF-1.7 small invoice".to_vec(),
+        ),
+        ("finance/empty.txt", Vec::new()),
+        (
+            "finance/a+b=c & 100% café.csv",
+            "unicode ✓ content".as_bytes().to_vec(),
+        ),
+        ("finance/日本語/報告書.txt", b"nihongo".to_vec()),
+    ];
+    let mut versions = Vec::new();
+    for (key, body) in &cases {
+        versions.push(upload(&stack, key, body.clone()).await);
+    }
+    // moto also sends an ObjectTagging:Put for every PutObject (real S3 does not), so each
+    // upload arrives twice at once: one attempt wins the claim, the other retries and finds
+    // the version declared. That is the duplicate handling under test here too.
+    stack.drain(20).await.unwrap();
+    assert_settled(&stack).await;
+
+    for ((key, body), version) in cases.iter().zip(&versions) {
+        let name = key.rsplit('/').next().unwrap();
+        let doc = document_named(&stack, 2101, name)
+            .await
+            .unwrap_or_else(|| panic!("no record for {key:?}"));
+        let v = &doc["versions"].as_array().unwrap()[0];
+        assert_eq!(v["size"].as_u64().unwrap(), body.len() as u64, "{key}");
+        assert_eq!(v["sha256"].as_str().unwrap(), sha256_hex(body), "{key}");
+        assert_eq!(
+            category_value(&doc, "3100_3")
+                .and_then(|v| v.as_str().map(String::from))
+                .as_deref(),
+            Some(*key)
+        );
+        assert_eq!(
+            category_value(&doc, "3100_7").and_then(|v| v.as_str().map(String::from)),
+            Some(sha256_hex(body))
+        );
+        assert_eq!(
+            category_value(&doc, "3100_4")
+                .and_then(|v| v.as_str().map(String::from))
+                .as_deref(),
+            Some(version.as_str())
+        );
+        let rm = &doc["rm"]["records"];
+        assert!(
+            rm.to_string().contains("4100"),
+            "classification applied: {rm}"
+        );
+        let (state, _) = workflow_item(&stack, key, version).await.unwrap();
+        assert_eq!(state, "done");
+        let t = tags(&stack, key, version).await;
+        assert_eq!(t["records-bridge:node-id"], doc["id"].to_string());
+        assert_eq!(t["records-bridge:state"], "declared");
+    }
+}
+
+#[tokio::test]
+async fn a_file_above_the_chunked_threshold_streams_through_the_chunked_api() {
+    let stack = stack().await;
+    let size = 64 * 1024 * 1024 + 123;
+    let body: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+    let expected = sha256_hex(&body);
+    upload(&stack, "finance/big ledger.bin", body).await;
+    stack.drain(20).await.unwrap();
+    let doc = document_named(&stack, 2101, "big ledger.bin")
+        .await
+        .expect("record");
+    let v = &doc["versions"][0];
+    assert_eq!(v["size"].as_u64().unwrap(), size as u64);
+    assert_eq!(v["sha256"].as_str().unwrap(), expected);
+    let log = stack.sim_admin("requests").await.unwrap().to_string();
+    assert!(log.contains("/api/v2/multipart"), "chunked API used");
+}
+
+#[tokio::test]
+async fn the_same_key_uploaded_twice_becomes_two_versions_and_refuse_rules_refuse() {
+    let stack = stack().await;
+    upload(&stack, "finance/report.txt", b"first".to_vec()).await;
+    stack.drain(10).await.unwrap();
+    let v2 = upload(&stack, "finance/report.txt", b"second, longer".to_vec()).await;
+    stack.drain(10).await.unwrap();
+    let doc = document_named(&stack, 2101, "report.txt").await.unwrap();
+    let versions = doc["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1]["sha256"], sha256_hex(b"second, longer"));
+    let named = documents(&stack, 2101)
+        .await
+        .into_iter()
+        .filter(|d| d["name"] == "report.txt")
+        .count();
+    assert_eq!(named, 1, "one document, two versions");
+    assert_eq!(category_value(&doc, "3100_4").unwrap(), v2.as_str());
+
+    upload(&stack, "hr/person.txt", b"a".to_vec()).await;
+    stack.drain(10).await.unwrap();
+    let refused = upload(&stack, "hr/person.txt", b"b".to_vec()).await;
+    let reports = stack.drain(3).await.unwrap();
+    assert!(reports.iter().any(|r| !r.failed_ids.is_empty()));
+    let (state, detail) = workflow_item(&stack, "hr/person.txt", &refused)
+        .await
+        .unwrap();
+    assert_eq!(state, "failed");
+    assert!(
+        detail["reason"]
+            .as_str()
+            .unwrap()
+            .contains("refuses new versions"),
+        "{detail}"
+    );
+    assert_eq!(
+        document_named(&stack, 2102, "person.txt").await.unwrap()["versions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn ungoverned_and_ignored_objects_make_no_record_and_tagging_final_declares() {
+    let stack = stack().await;
+    let v_other = upload(&stack, "misc/notes.txt", b"not governed".to_vec()).await;
+    let v_draft = upload(&stack, "drafts/x.txt", b"draft".to_vec()).await;
+    let v_contract = upload(&stack, "contracts/msa.pdf", b"signed".to_vec()).await;
+    stack.drain(10).await.unwrap();
+    assert_settled(&stack).await;
+    for (key, v) in [
+        ("misc/notes.txt", &v_other),
+        ("drafts/x.txt", &v_draft),
+        ("contracts/msa.pdf", &v_contract),
+    ] {
+        assert_eq!(
+            workflow_item(&stack, key, v).await.unwrap().0,
+            "skipped",
+            "{key}"
+        );
+    }
+    assert!(documents(&stack, 2103).await.is_empty());
+
+    // The approval arrives as a tag: S3 sends ObjectTagging:Put and the rule now matches.
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(
+            aws_sdk_s3::types::Tag::builder()
+                .key("records-bridge:status")
+                .value("final")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    stack
+        .s3()
+        .put_object_tagging()
+        .bucket(bucket(&stack))
+        .key("contracts/msa.pdf")
+        .version_id(&v_contract)
+        .tagging(tagging)
+        .send()
+        .await
+        .unwrap();
+    stack.drain(10).await.unwrap();
+    let doc = document_named(&stack, 2103, "msa.pdf")
+        .await
+        .expect("declared on tagging");
+    assert_eq!(doc["versions"][0]["sha256"], sha256_hex(b"signed"));
+    assert_eq!(
+        workflow_item(&stack, "contracts/msa.pdf", &v_contract)
+            .await
+            .unwrap()
+            .0,
+        "done"
+    );
+    // Our own tags were merged with the approval tag, not written over it.
+    let t = tags(&stack, "contracts/msa.pdf", &v_contract).await;
+    assert_eq!(t["records-bridge:status"], "final");
+    assert_eq!(t["records-bridge:state"], "declared");
+}
+
+#[tokio::test]
+async fn reference_mode_records_a_manifest_pointing_at_the_s3_version() {
+    let stack = stack().await;
+    let body = b"contract bytes stay in S3".to_vec();
+    let v = upload(&stack, "legal/nda.pdf", body.clone()).await;
+    stack.drain(10).await.unwrap();
+    let doc = document_named(&stack, 2103, "nda.pdf")
+        .await
+        .expect("reference record");
+    assert_eq!(
+        category_value(&doc, "3100_7").unwrap(),
+        sha256_hex(&body).as_str()
+    );
+    let stored = doc["versions"][0]["size"].as_u64().unwrap();
+    assert_ne!(
+        stored,
+        body.len() as u64,
+        "the record holds a manifest, not the bytes"
+    );
+    assert_eq!(
+        workflow_item(&stack, "legal/nda.pdf", &v).await.unwrap().0,
+        "done"
+    );
+}

@@ -1,0 +1,234 @@
+//! The whole records-bridge stack on one machine: moto with the template's resources, the
+//! OpenText simulator, and a function binary driven through the Runtime API emulator by an
+//! SQS event source. The end-to-end tests and `records-local demo` both use it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::function::FunctionProcess;
+use crate::moto::Moto;
+use crate::runtime_api::RuntimeApi;
+use crate::sqs_source::{PollReport, SqsEventSource};
+use crate::template::{Deployed, Template};
+
+/// The service account the simulator seeds for the bridge.
+pub const SIM_SERVICE_USER: &str = "svc-records";
+pub const SIM_SERVICE_PASSWORD: &str = "svc-records-pass";
+
+pub struct StackOptions {
+    /// The compiled function binary (e.g. `target/debug/declare`).
+    pub function_binary: PathBuf,
+    /// The template's logical id of that function.
+    pub function_logical_id: String,
+    /// Template parameter overrides (e.g. `DeclarationPolicy`).
+    pub parameters: BTreeMap<String, String>,
+    /// Extra function environment (wins over the template's).
+    pub extra_env: BTreeMap<String, String>,
+    /// Copy the function's log lines to stderr.
+    pub echo_logs: bool,
+    /// Resource name prefix in moto.
+    pub prefix: String,
+}
+
+impl StackOptions {
+    pub fn new(function_binary: impl Into<PathBuf>, function_logical_id: &str) -> Self {
+        Self {
+            function_binary: function_binary.into(),
+            function_logical_id: function_logical_id.into(),
+            parameters: BTreeMap::new(),
+            extra_env: BTreeMap::new(),
+            echo_logs: std::env::var_os("ECHO_FUNCTION_LOGS").is_some(),
+            prefix: "rb".into(),
+        }
+    }
+}
+
+pub struct Stack {
+    pub moto: Moto,
+    pub sdk: aws_config::SdkConfig,
+    pub template: Template,
+    pub deployed: Deployed,
+    pub sim: opentext_sim::SimServer,
+    pub runtime: RuntimeApi,
+    pub function: FunctionProcess,
+    pub source: SqsEventSource,
+    pub env: BTreeMap<String, String>,
+    options: StackOptions,
+}
+
+impl Stack {
+    pub async fn start(options: StackOptions) -> Result<Stack> {
+        let sim = opentext_sim::SimServer::start(opentext_sim::SimConfig::default()).await?;
+        Self::start_with_sim(options, sim).await
+    }
+
+    /// Starts everything around an already running simulator.
+    pub async fn start_with_sim(
+        options: StackOptions,
+        sim: opentext_sim::SimServer,
+    ) -> Result<Stack> {
+        let moto = Moto::start()?;
+        let sdk = crate::sdk_config(moto.endpoint()).await;
+        let template = Template::load(&crate::workspace_root().join("template.yaml"))?;
+        let mut parameters = options.parameters.clone();
+        parameters
+            .entry("OpenTextBaseUrl".into())
+            .or_insert_with(|| sim.base_url());
+        let deployed = template.deploy(&sdk, &options.prefix, &parameters).await?;
+
+        // The secret holds the simulator's service account, as an operator would set it.
+        for (logical, res) in &deployed.resources {
+            if res.kind == "AWS::SecretsManager::Secret" {
+                aws_sdk_secretsmanager::Client::new(&sdk)
+                    .put_secret_value()
+                    .secret_id(&res.reference)
+                    .secret_string(
+                        serde_json::json!({"username": SIM_SERVICE_USER, "password": SIM_SERVICE_PASSWORD})
+                            .to_string(),
+                    )
+                    .send()
+                    .await
+                    .with_context(|| format!("setting secret {logical}"))?;
+            }
+        }
+
+        let mut env = template.function_environment(&options.function_logical_id, &deployed)?;
+        env.insert("AWS_ENDPOINT_URL".into(), moto.endpoint().to_string());
+        env.insert("S3_FORCE_PATH_STYLE".into(), "true".into());
+        env.entry("RUST_LOG".into())
+            .or_insert_with(|| "info".into());
+        env.extend(options.extra_env.clone());
+
+        let runtime = RuntimeApi::start(&options.function_logical_id).await?;
+        let function = FunctionProcess::spawn(
+            &options.function_binary,
+            &runtime.address(),
+            &options.function_logical_id,
+            &env,
+            options.echo_logs,
+        )?;
+        let queue_logical = template
+            .function_queue(&options.function_logical_id)
+            .context("function has no SQS event in the template")?;
+        let mut source = SqsEventSource::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            deployed.reference(&queue_logical)?,
+        )
+        .await?;
+        source.retry_delay = Some(Duration::ZERO);
+        let stack = Stack {
+            moto,
+            sdk,
+            template,
+            deployed,
+            sim,
+            runtime,
+            function,
+            source,
+            env,
+            options,
+        };
+        stack.wait_ready().await?;
+        Ok(stack)
+    }
+
+    async fn wait_ready(&self) -> Result<()> {
+        if let Err(e) = self.runtime.wait_first_poll(Duration::from_secs(30)).await {
+            bail!(
+                "function did not start: {e}; init error: {:?}; logs:\n{}",
+                self.runtime.init_error(),
+                self.function.logs().join("\n")
+            );
+        }
+        Ok(())
+    }
+
+    /// Replaces the function process (after a crash), optionally with other extra env.
+    pub async fn restart_function(&mut self, extra_env: BTreeMap<String, String>) -> Result<()> {
+        self.function.kill();
+        let mut env = self.env.clone();
+        for k in self.options.extra_env.keys() {
+            env.remove(k);
+        }
+        env.extend(extra_env);
+        self.runtime = RuntimeApi::start(&self.options.function_logical_id).await?;
+        self.function = FunctionProcess::spawn(
+            &self.options.function_binary,
+            &self.runtime.address(),
+            &self.options.function_logical_id,
+            &env,
+            self.options.echo_logs,
+        )?;
+        self.wait_ready().await
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        crate::s3_client(&self.sdk)
+    }
+
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
+    pub fn resource(&self, logical: &str) -> String {
+        self.deployed
+            .reference(logical)
+            .expect("template resource")
+            .to_string()
+    }
+
+    /// One poll of the queue into the function.
+    pub async fn poll(&self) -> Result<PollReport> {
+        self.source
+            .poll_once(&self.runtime, Duration::from_secs(1))
+            .await
+    }
+
+    /// Polls until the queue gives nothing for `quiet_polls` polls in a row, or `max_polls`.
+    pub async fn drain(&self, max_polls: usize) -> Result<Vec<PollReport>> {
+        let mut reports = Vec::new();
+        let mut quiet = 0;
+        for _ in 0..max_polls {
+            let r = self.poll().await?;
+            if r.received == 0 {
+                quiet += 1;
+                if quiet >= 2 {
+                    break;
+                }
+            } else {
+                quiet = 0;
+                reports.push(r);
+            }
+        }
+        Ok(reports)
+    }
+
+    /// GET on the simulator's admin API (`/sim/admin/...`).
+    pub async fn sim_admin(&self, path: &str) -> Result<serde_json::Value> {
+        let url = format!("{}/{}", self.sim.admin_url(), path.trim_start_matches('/'));
+        Ok(reqwest::get(&url).await?.error_for_status()?.json().await?)
+    }
+
+    /// POST JSON to the simulator's admin API.
+    pub async fn sim_admin_post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let url = format!("{}/{}", self.sim.admin_url(), path.trim_start_matches('/'));
+        let resp = reqwest::Client::new()
+            .post(&url)
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
