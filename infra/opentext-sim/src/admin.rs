@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 use crate::auth::mint_otds_token;
 use crate::config::Faults;
 use crate::faults::OneShot;
-use crate::nodes::admin_view;
+use crate::model::Node;
 use crate::state::{AppState, lock};
+use crate::store::Store;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -159,4 +160,32 @@ async fn memory() -> Json<Value> {
             .unwrap_or(0)
     };
     Json(json!({"rss_bytes": kib("VmRSS:") * 1024, "peak_rss_bytes": kib("VmHWM:") * 1024}))
+}
+
+/// Internal view for `/sim/admin/nodes/{id}`.
+pub fn admin_view(store: &Store, n: &Node) -> Value {
+    let holds: Vec<Value> = n.holds.iter().map(|h| json!(h)).collect();
+    let cats: HashMap<String, Value> = n
+        .categories
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    json!({
+        "id": n.id, "name": n.name, "parent_id": n.parent_id, "type": n.node_type,
+        "deleted": n.deleted, "description": n.description,
+        "owner_user_id": n.owner_user_id,
+        "external_source": n.external_source, "external_identity": n.external_identity,
+        "external_identity_type": n.external_identity_type,
+        "versions": n.versions.iter().map(|v| json!({
+            "version_number": v.number, "size": v.size, "sha256": v.sha256,
+            "mime_type": v.mime_type, "file_name": v.file_name,
+            "external_identity": v.external_identity, "external_identity_type": v.external_identity_type,
+            "description": v.description, "blob": v.blob,
+        })).collect::<Vec<_>>(),
+        "categories": cats,
+        "rm": {"records": n.rm, "rm_metadataToken": n.rm_token},
+        "holds": holds,
+        "holds_in_force": store.holds_in_force(n.id).iter().map(|(h, direct)| json!({"hold_id": h, "direct": direct})).collect::<Vec<_>>(),
+        "audit": n.audit,
+    })
 }

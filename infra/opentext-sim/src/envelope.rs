@@ -60,6 +60,18 @@ impl Page {
     }
 }
 
+impl Page {
+    /// RM v2 lists report only `limit, page, page_total, total_count` (RM spec `Paging`).
+    pub fn rm_paging(&self, total: usize) -> Value {
+        let mut p = self.paging(total);
+        if let Some(m) = p.as_object_mut() {
+            m.remove("range_min");
+            m.remove("range_max");
+        }
+        p
+    }
+}
+
 pub fn v2_list(href: &str, paging: Value, sort: &str, results: Vec<Value>) -> Response {
     Json(json!({
         "collection": {"paging": paging, "sorting": {"sort": [{"key": "sort", "value": sort}]}},

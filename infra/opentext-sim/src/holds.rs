@@ -36,10 +36,7 @@ pub async fn list(State(sim): State<AppState>, req: ApiReq) -> ApiResult {
     );
     let store = sim.read();
     let all: Vec<Value> = store.holds.values().map(|h| hold_json(&store, h)).collect();
-    let mut paging = page.paging(all.len());
-    paging.as_object_mut().map(|m| {
-        m.retain(|k, _| ["limit", "page", "page_total", "total_count"].contains(&k.as_str()))
-    });
+    let paging = page.rm_paging(all.len());
     Ok(Json(json!({
         "collection": {"paging": paging},
         "results": {"ok": true, "data": {"holds": page.slice(&all)}},

@@ -22,6 +22,7 @@ pub mod holds;
 pub mod info;
 pub mod model;
 pub mod multipart;
+pub mod node_view;
 pub mod nodes;
 pub mod permissions;
 pub mod perms;

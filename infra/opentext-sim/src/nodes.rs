@@ -1,17 +1,16 @@
 //! Node calls: create (v2), get (v1, v2), browse children, update/move, delete.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::categories::{category_fields_json, roles_categories};
+use crate::categories::roles_categories;
 use crate::content::{Content, take_content};
-use crate::envelope::{Page, node_properties, v2_list, v2_single, version_json};
+use crate::envelope::{Page, node_properties, v2_list, v2_single};
 use crate::error::{ApiError, ApiResult, Missing};
 use crate::model::{Acl, Node};
+use crate::node_view::{Fields, fields, metadata_section, node_data};
 use crate::perms::{effective, parse_id, require, visible};
 use crate::request::ApiReq;
 use crate::state::AppState;
@@ -22,83 +21,6 @@ pub const MAX_NAME: usize = 248;
 
 pub fn child_count(store: &Store, id: i64) -> usize {
     store.children(id).count()
-}
-
-/// Which `results.data` sections a v2 call asked for with `fields=`.
-struct Fields {
-    props: Option<Vec<String>>,
-    versions: Option<bool>,
-    categories: bool,
-    permissions: bool,
-}
-
-fn fields(req: &ApiReq) -> Fields {
-    let mut f = Fields {
-        props: None,
-        versions: None,
-        categories: false,
-        permissions: false,
-    };
-    for raw in req.params.query_all("fields") {
-        let raw = raw.trim();
-        if let Some(rest) = raw.strip_prefix("properties") {
-            let inner = rest.trim_start_matches('{').trim_end_matches('}');
-            if !inner.is_empty() {
-                f.props = Some(inner.split(',').map(|s| s.trim().to_string()).collect());
-            }
-        } else if raw.starts_with("versions") {
-            f.versions = Some(raw.contains("element(0)"));
-        } else if raw.starts_with("categories") {
-            f.categories = true;
-        } else if raw.starts_with("permissions") {
-            f.permissions = true;
-        }
-    }
-    f
-}
-
-/// `results.data` for one node, honouring `fields`.
-fn node_data(store: &Store, n: &Node, f: &Fields) -> Value {
-    let mut props = node_properties(n, child_count(store, n.id));
-    if let (Some(keep), Value::Object(m)) = (&f.props, &mut props) {
-        m.retain(|k, _| keep.iter().any(|x| x == k));
-    }
-    let mut data = Map::new();
-    data.insert("properties".into(), props);
-    if let Some(latest_only) = f.versions {
-        let vs: Vec<Value> = n
-            .versions
-            .iter()
-            .rev()
-            .map(|v| version_json(n, v))
-            .collect();
-        let v = if latest_only {
-            vs.into_iter().next().unwrap_or(Value::Null)
-        } else {
-            Value::Array(vs)
-        };
-        data.insert("versions".into(), v);
-    }
-    if f.categories {
-        data.insert("categories".into(), category_fields_json(n));
-    }
-    if f.permissions {
-        data.insert("permissions".into(), crate::permissions::acl_entries(n));
-    }
-    Value::Object(data)
-}
-
-fn metadata_section(n: &Node) -> Value {
-    let props = node_properties(n, 0);
-    let keys: Vec<String> = props
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    let defs: Map<String, Value> = keys
-        .iter()
-        .map(|k| (k.clone(), json!({"key": k, "name": k, "persona": "", "read_only": k != "name" && k != "description"})))
-        .collect();
-    json!({"properties": defs})
 }
 
 /// `POST /api/v2/nodes`: folders (form or multipart) and documents (`file` or `upload_key`).
@@ -512,32 +434,4 @@ pub async fn delete(State(sim): State<AppState>, Path(id): Path<String>, req: Ap
         &format!("/api/v2/nodes/{id}"),
         json!({}),
     ))
-}
-
-/// Internal view for `/sim/admin/nodes/{id}`.
-pub fn admin_view(store: &Store, n: &Node) -> Value {
-    let holds: Vec<Value> = n.holds.iter().map(|h| json!(h)).collect();
-    let cats: HashMap<String, Value> = n
-        .categories
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
-    json!({
-        "id": n.id, "name": n.name, "parent_id": n.parent_id, "type": n.node_type,
-        "deleted": n.deleted, "description": n.description,
-        "owner_user_id": n.owner_user_id,
-        "external_source": n.external_source, "external_identity": n.external_identity,
-        "external_identity_type": n.external_identity_type,
-        "versions": n.versions.iter().map(|v| json!({
-            "version_number": v.number, "size": v.size, "sha256": v.sha256,
-            "mime_type": v.mime_type, "file_name": v.file_name,
-            "external_identity": v.external_identity, "external_identity_type": v.external_identity_type,
-            "description": v.description, "blob": v.blob,
-        })).collect::<Vec<_>>(),
-        "categories": cats,
-        "rm": {"records": n.rm, "rm_metadataToken": n.rm_token},
-        "holds": holds,
-        "holds_in_force": store.holds_in_force(n.id).iter().map(|(h, direct)| json!({"hold_id": h, "direct": direct})).collect::<Vec<_>>(),
-        "audit": n.audit,
-    })
 }

@@ -36,10 +36,7 @@ fn paged(req: &ApiReq, rows: Vec<Value>) -> ApiResult {
         req.params.i64("limit").map_err(ApiError::rm)?,
         25,
     );
-    let mut paging = page.paging(rows.len());
-    if let Some(m) = paging.as_object_mut() {
-        m.retain(|k, _| ["limit", "page", "page_total", "total_count"].contains(&k.as_str()));
-    }
+    let paging = page.rm_paging(rows.len());
     Ok(Json(json!({
         "collection": {"paging": paging},
         "results": {"ok": true, "data": {"rsis": page.slice(&rows)}},

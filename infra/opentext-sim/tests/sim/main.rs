@@ -5,5 +5,6 @@ mod auth;
 mod common;
 mod content;
 mod faults;
+mod holds;
 mod nodes;
 mod rm;
