@@ -26,6 +26,7 @@ pub struct Content {
 /// Takes the streamed `file` part, or else the completed chunked upload `upload_key`.
 pub fn take_content(
     sim: &Sim,
+    user_id: i64,
     file: Option<Upload>,
     upload_key: Option<&str>,
 ) -> Result<Content, ApiError> {
@@ -52,7 +53,10 @@ pub fn take_content(
     let not_found =
         || ApiError::bad_request("Error: File could not be found within the upload directory.");
     let mut uploads = lock(&sim.uploads);
-    let ready = uploads.get(key).is_some_and(|s| s.assembled.is_some());
+    // Only the user who uploaded may use the key.
+    let ready = uploads
+        .get(key)
+        .is_some_and(|s| s.assembled.is_some() && s.user_id == user_id);
     if !ready {
         return Err(not_found());
     }

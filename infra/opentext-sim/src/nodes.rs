@@ -89,7 +89,7 @@ pub async fn create(State(sim): State<AppState>, mut req: ApiReq) -> ApiResult {
     };
     let owner_group_id = store.users.get(&caller.id).map(|u| u.group_id).unwrap_or(0);
     let content: Option<Content> = if node_type == 144 {
-        let mut c = take_content(&sim, file, upload_key.as_deref())?;
+        let mut c = take_content(&sim, caller.id, file, upload_key.as_deref())?;
         if c.file_name.is_empty() {
             c.file_name = name.clone();
         }

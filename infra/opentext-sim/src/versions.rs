@@ -151,7 +151,7 @@ fn add(sim: &AppState, id: &str, mut req: ApiReq) -> Result<(i64, i64), ApiError
             "Could not process object, invalid action 'addversion'",
         ));
     }
-    let mut content = take_content(sim, file, upload_key.as_deref())?;
+    let mut content = take_content(sim, caller.id, file, upload_key.as_deref())?;
     if content.file_name.is_empty() {
         content.file_name = n.name.clone();
     }
