@@ -28,10 +28,10 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
     /// Random error rate per status, e.g. `--error-rate 503=0.1` (repeatable).
-    #[arg(long = "error-rate", value_name = "STATUS=RATE")]
+    #[arg(long = "error-rate", value_name = "STATUS=RATE", value_parser = parse_error_rate)]
     error_rates: Vec<String>,
     /// Share of API calls whose connection is dropped without a response (0..1).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     drop_rate: f64,
     /// `Retry-After` seconds sent with injected errors.
     #[arg(long)]
@@ -43,7 +43,8 @@ struct Args {
     #[arg(long, default_value_t = MultipartSettings::default().max_size)]
     multipart_max_size: u64,
     /// Part size of the chunked upload API, in bytes.
-    #[arg(long, default_value_t = MultipartSettings::default().part_size)]
+    #[arg(long, default_value_t = MultipartSettings::default().part_size,
+          value_parser = clap::value_parser!(u64).range(1..))]
     part_size: u64,
     /// Turn the chunked upload API off (`is_enabled: false`).
     #[arg(long)]
@@ -69,12 +70,6 @@ async fn main() -> anyhow::Result<()> {
     for spec in &a.error_rates {
         faults.add_error_rate(spec).map_err(anyhow::Error::msg)?;
     }
-    if !(0.0..=1.0).contains(&a.drop_rate) {
-        anyhow::bail!("--drop-rate must be within 0..=1");
-    }
-    if a.part_size == 0 {
-        anyhow::bail!("--part-size must be positive");
-    }
     let cfg = SimConfig {
         listen: a.listen,
         seed: a.seed,
@@ -94,11 +89,26 @@ async fn main() -> anyhow::Result<()> {
     writeln!(out, "opentext-sim listening on {}", server.base_url())?;
     out.flush()?;
     drop(out);
-    tracing::info!(admin = %server.admin_url(), "ready; user Admin/livelink");
+    tracing::info!(admin = %server.admin_url(), "ready");
     wait_for_signal().await;
     tracing::info!("shutting down");
     server.shutdown().await;
     Ok(())
+}
+
+/// Validates `STATUS=RATE` at parse time so a typo gets clap's usage message.
+fn parse_error_rate(s: &str) -> Result<String, String> {
+    Faults::default().add_error_rate(s)?;
+    Ok(s.to_string())
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|_| format!("not a number: {s:?}"))?;
+    if (0.0..=1.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err("must be within 0..=1".into())
+    }
 }
 
 async fn wait_for_signal() {

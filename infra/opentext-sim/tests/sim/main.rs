@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 mod auth;
+mod cli;
 mod common;
 mod content;
 mod faults;
