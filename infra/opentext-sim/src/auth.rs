@@ -26,6 +26,8 @@ struct Session {
 pub struct Tickets {
     secret: [u8; 32],
     sessions: HashMap<u64, Session>,
+    /// OTDS token → its OTCS session, so repeated bearer calls reuse one session.
+    by_token: HashMap<String, u64>,
     next_session: u64,
     next_seq: u64,
 }
@@ -41,6 +43,7 @@ impl Default for Tickets {
         Self {
             secret: rand::rng().random(),
             sessions: HashMap::new(),
+            by_token: HashMap::new(),
             next_session: 1,
             next_seq: 1,
         }
@@ -69,6 +72,20 @@ impl Tickets {
                 last_used: Instant::now(),
             },
         );
+        sid
+    }
+
+    /// The live session of an OTDS token, or a new one.
+    pub fn session_for_token(&mut self, token: &str, user_id: i64, idle: Duration) -> u64 {
+        if let Some(sid) = self.by_token.get(token).copied()
+            && let Some(s) = self.sessions.get_mut(&sid)
+            && s.last_used.elapsed() <= idle
+        {
+            s.last_used = Instant::now();
+            return sid;
+        }
+        let sid = self.open_session(user_id);
+        self.by_token.insert(token.to_string(), sid);
         sid
     }
 
@@ -119,6 +136,7 @@ impl Tickets {
     pub fn expire_all(&mut self) -> usize {
         let n = self.sessions.len();
         self.sessions.clear();
+        self.by_token.clear();
         n
     }
 }
@@ -155,7 +173,7 @@ pub fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<(Caller, u64), Api
                 "Authentication Required. Invalid or expired OTDS token.",
             ));
         };
-        let sid = lock(&sim.tickets).open_session(user_id);
+        let sid = lock(&sim.tickets).session_for_token(token, user_id, sim.ticket_idle);
         return Ok((caller(sim, user_id)?, sid));
     }
     Err(ApiError::unauthorized("Authentication Required"))
