@@ -6,6 +6,7 @@
 pub mod function;
 pub mod moto;
 pub mod runtime_api;
+pub mod sim_process;
 pub mod sqs_source;
 pub mod stack;
 pub mod template;

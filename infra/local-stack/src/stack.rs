@@ -46,12 +46,34 @@ impl StackOptions {
     }
 }
 
+/// The simulator, in this process (tests) or as its own process (demo, benches).
+pub enum Sim {
+    InProcess(opentext_sim::SimServer),
+    Process(crate::sim_process::SimProcess),
+}
+
+impl Sim {
+    pub fn base_url(&self) -> String {
+        match self {
+            Sim::InProcess(s) => s.base_url(),
+            Sim::Process(p) => p.base_url().to_string(),
+        }
+    }
+
+    pub fn admin_url(&self) -> String {
+        match self {
+            Sim::InProcess(s) => s.admin_url(),
+            Sim::Process(p) => crate::sim_process::admin_url_of(p.base_url()),
+        }
+    }
+}
+
 pub struct Stack {
     pub moto: Moto,
     pub sdk: aws_config::SdkConfig,
     pub template: Template,
     pub deployed: Deployed,
-    pub sim: opentext_sim::SimServer,
+    pub sim: Sim,
     pub runtime: RuntimeApi,
     pub function: FunctionProcess,
     pub source: SqsEventSource,
@@ -62,14 +84,11 @@ pub struct Stack {
 impl Stack {
     pub async fn start(options: StackOptions) -> Result<Stack> {
         let sim = opentext_sim::SimServer::start(opentext_sim::SimConfig::default()).await?;
-        Self::start_with_sim(options, sim).await
+        Self::start_with_sim(options, Sim::InProcess(sim)).await
     }
 
     /// Starts everything around an already running simulator.
-    pub async fn start_with_sim(
-        options: StackOptions,
-        sim: opentext_sim::SimServer,
-    ) -> Result<Stack> {
+    pub async fn start_with_sim(options: StackOptions, sim: Sim) -> Result<Stack> {
         let moto = Moto::start()?;
         let sdk = crate::sdk_config(moto.endpoint()).await;
         let template = Template::load(&crate::workspace_root().join("template.yaml"))?;
