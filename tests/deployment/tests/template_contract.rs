@@ -1,0 +1,157 @@
+//! What `sam deploy` creates must keep the product's promises: private encrypted TLS-only
+//! storage, nothing lost (DLQ, visibility), provable (PITR, no TTL on audit), least privilege.
+
+use serde_norway::Value;
+
+fn template() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
+    serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn resources_of<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(k, r)| (k.as_str().unwrap(), &r["Properties"]))
+        .collect()
+}
+
+fn yaml_text(v: &Value) -> String {
+    serde_norway::to_string(v).unwrap()
+}
+
+#[test]
+fn buckets_are_versioned_private_encrypted_and_tls_only() {
+    let t = template();
+    let buckets = resources_of(&t, "AWS::S3::Bucket");
+    assert!(!buckets.is_empty());
+    let policies = yaml_text(&Value::Sequence(
+        resources_of(&t, "AWS::S3::BucketPolicy")
+            .into_iter()
+            .map(|(_, p)| p.clone())
+            .collect(),
+    ));
+    for (name, p) in buckets {
+        assert_eq!(
+            p["VersioningConfiguration"]["Status"].as_str(),
+            Some("Enabled"),
+            "{name}"
+        );
+        let block = &p["PublicAccessBlockConfiguration"];
+        for flag in [
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        ] {
+            assert_eq!(block[flag].as_bool(), Some(true), "{name}.{flag}");
+        }
+        assert!(p["BucketEncryption"].is_mapping(), "{name} encrypted");
+        assert!(policies.contains(name), "{name} has a bucket policy");
+    }
+    assert!(
+        policies.contains("aws:SecureTransport"),
+        "TLS-only statement"
+    );
+}
+
+#[test]
+fn every_queue_fed_function_reports_partial_failures_within_a_safe_visibility() {
+    let t = template();
+    let default_timeout = t["Globals"]["Function"]["Timeout"].as_u64().unwrap();
+    for (name, f) in resources_of(&t, "AWS::Serverless::Function") {
+        let timeout = f["Timeout"].as_u64().unwrap_or(default_timeout);
+        for (_, event) in f["Events"].as_mapping().into_iter().flatten() {
+            if event["Type"].as_str() != Some("SQS") {
+                continue;
+            }
+            let types = yaml_text(&event["Properties"]["FunctionResponseTypes"]);
+            assert!(types.contains("ReportBatchItemFailures"), "{name}");
+            let queue_ref = yaml_text(&event["Properties"]["Queue"]);
+            let queue = queue_ref
+                .split_whitespace()
+                .last()
+                .unwrap()
+                .trim_end_matches(".Arn");
+            let props = &t["Resources"][queue]["Properties"];
+            let visibility = props["VisibilityTimeout"].as_u64().unwrap();
+            assert!(
+                visibility >= 6 * timeout,
+                "{queue}: visibility {visibility} < 6 x {timeout}"
+            );
+            assert!(props["RedrivePolicy"].is_mapping(), "{queue} has a DLQ");
+        }
+    }
+}
+
+#[test]
+fn dead_letter_queues_raise_alarms() {
+    let t = template();
+    let alarms = yaml_text(&Value::Sequence(
+        resources_of(&t, "AWS::CloudWatch::Alarm")
+            .into_iter()
+            .map(|(_, p)| p.clone())
+            .collect(),
+    ));
+    for (name, p) in resources_of(&t, "AWS::SQS::Queue") {
+        if p["RedrivePolicy"].is_mapping() {
+            continue; // a source queue; its DLQ is checked
+        }
+        assert!(alarms.contains(name), "DLQ {name} has an alarm");
+    }
+}
+
+#[test]
+fn state_is_recoverable_and_audit_never_expires() {
+    let t = template();
+    for (name, p) in resources_of(&t, "AWS::DynamoDB::Table") {
+        assert_eq!(p["BillingMode"].as_str(), Some("PAY_PER_REQUEST"), "{name}");
+        assert_eq!(
+            p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+            Some(true),
+            "{name} PITR"
+        );
+        let has_ttl = p["TimeToLiveSpecification"]["Enabled"].as_bool() == Some(true);
+        if name.contains("Audit") {
+            assert!(!has_ttl, "audit items must never expire");
+        } else {
+            assert!(has_ttl, "{name}: finished idempotency items expire");
+        }
+    }
+}
+
+#[test]
+fn function_policies_are_least_privilege() {
+    let t = template();
+    for (name, f) in resources_of(&t, "AWS::Serverless::Function") {
+        let policies = yaml_text(&f["Policies"]);
+        for wildcard in [
+            "s3:*",
+            "dynamodb:*",
+            "secretsmanager:*",
+            "sqs:*",
+            "Action: '*'",
+            "Action: \"*\"",
+        ] {
+            assert!(!policies.contains(wildcard), "{name} grants {wildcard}");
+        }
+        // The only Resource "*" allowed is KMS decrypt through S3 (a key policy condition).
+        let unrestricted =
+            policies.matches("Resource: '*'").count() + policies.matches("Resource: \"*\"").count();
+        let kms_via_s3 = policies.matches("kms:ViaService").count();
+        assert!(
+            unrestricted <= kms_via_s3,
+            "{name}: unrestricted resources beyond KMS via S3"
+        );
+        assert!(
+            !policies.contains("dynamodb:DeleteItem"),
+            "{name} cannot delete workflow or audit items"
+        );
+        assert!(
+            !policies.contains("s3:DeleteObject"),
+            "{name} cannot delete governed objects"
+        );
+    }
+}
