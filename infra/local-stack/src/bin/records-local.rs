@@ -128,8 +128,8 @@ async fn main() -> Result<()> {
 
     println!("\n• what happened, file by file\n");
     println!(
-        "  {:<36} {:<9} {:>7} {:<20} {}",
-        "key", "state", "record", "classification", "sha-256 (S3 = OpenText)"
+        "  {:<36} {:<9} {:>7} {:<20} sha-256 (S3 = OpenText)",
+        "key", "state", "record", "classification"
     );
     for s in samples() {
         let version = &versions[s.key];
