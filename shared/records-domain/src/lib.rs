@@ -10,12 +10,14 @@
 
 pub mod audit;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod policy;
 pub mod s3key;
 pub mod workflow;
 
 pub use audit::{Actor, ActorKind, AuditAction, AuditEvent, Hashes, Outcome, RecordRef};
 pub use idempotency::{EXTERNAL_IDENTITY_TYPE, IdempotencyKey, ObjectVersion, normalize_etag};
+pub use lifecycle::{LifecycleEvent, LifecycleEventError, LifecycleEventType};
 pub use policy::{Decision, ObjectFacts, Plan, PlanError, Policy, PolicyError, ValidationError};
 pub use s3key::{KeyDecodeError, decode_s3_event_key};
 pub use workflow::{
