@@ -12,6 +12,7 @@ pub mod audit;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod policy;
+pub mod poll;
 pub mod s3key;
 pub mod workflow;
 
