@@ -4,15 +4,19 @@
 //! - [`workflow`]: declaration states, the legal transitions, the work item;
 //! - [`audit`]: audit events, one JSON line each;
 //! - [`idempotency`]: keys per object version and OpenText external identities;
-//! - [`s3key`]: decoding object keys from S3 event notifications.
+//! - [`s3key`]: decoding object keys from S3 event notifications;
+//! - [`retention`]: RSI + record date → Object Lock retain-until, never shortening COMPLIANCE;
+//! - [`drift`]: P3 reconciliation, classifying disagreements between OpenText and S3.
 //!
 //! Clocks, ids and hashes of content come from the caller.
 
 pub mod audit;
+pub mod drift;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod policy;
 pub mod poll;
+pub mod retention;
 pub mod s3key;
 pub mod workflow;
 
