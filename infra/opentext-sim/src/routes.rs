@@ -53,6 +53,7 @@ api_routes! {
 
     get "/v2/nodes/{id}/versions" => versions::list,
     post "/v2/nodes/{id}/versions" => versions::add_v2,
+    delete "/v2/nodes/{id}/versions" => versions::purge,
     post "/v1/nodes/{id}/versions" => versions::add_v1,
     get "/v2/nodes/{id}/versions/{version_number}" => versions::get_one,
     get "/v1/nodes/{id}/versions/latest" => versions::latest_v1,

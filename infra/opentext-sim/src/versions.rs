@@ -201,3 +201,58 @@ pub async fn add_v1(State(sim): State<AppState>, Path(id): Path<String>, req: Ap
     let (id, number) = add(&sim, &id, req)?;
     Ok(Json(json!({"id": id, "version_number": number})).into_response())
 }
+
+/// `DELETE /api/v2/nodes/{id}/versions?number_to_keep=N` (`purgeVersion`): keeps the newest N
+/// versions (default 1). Refused while a hold applies, like deleting the node.
+pub async fn purge(State(sim): State<AppState>, Path(id): Path<String>, req: ApiReq) -> ApiResult {
+    let caller = req.caller()?;
+    let id = parse_id(&id, "id")?;
+    let keep = match req.params.i64("number_to_keep")? {
+        None => 1,
+        Some(k) if k >= 1 => k as usize,
+        Some(_) => return Err(ApiError::server("Invalid value for NumberToKeep")),
+    };
+    let mut store = sim.write();
+    let n = visible(&store, &caller, id, Missing::Server)?;
+    require(&store, &caller, n, "delete_versions")?;
+    if n.node_type != 144 {
+        return Err(ApiError::server(format!(
+            "Could not process object, type '{}' has no role 'versions'",
+            n.node_type
+        )));
+    }
+    if let Some((hold_id, _)) = store.holds_in_force(id).first() {
+        let hold = store
+            .holds
+            .get(hold_id)
+            .map(|h| h.name.clone())
+            .unwrap_or_default();
+        return Err(ApiError::bad_request(format!(
+            "Could not process object, invalid action 'purge versions'. '{}' is on hold ({hold}).",
+            n.name
+        )));
+    }
+    let node = store
+        .live_mut(id)
+        .ok_or_else(|| ApiError::missing(NOT_FOUND_400, id))?;
+    let purged = node.versions.len().saturating_sub(keep);
+    let removed: Vec<Version> = node.versions.drain(..purged).collect();
+    node.modify_date = now_iso();
+    node.modify_user_id = caller.id;
+    node.metadata_token = new_token();
+    for v in &removed {
+        // Content of a purged version is gone for good.
+        let _ = std::fs::remove_file(&v.blob);
+    }
+    store.audit(
+        id,
+        audit_events::DELETE,
+        caller.id,
+        format!("purged {purged} version(s), kept {keep}"),
+    );
+    Ok(v2_single(
+        "DELETE",
+        &format!("/api/v2/nodes/{id}/versions"),
+        json!([]),
+    ))
+}

@@ -249,6 +249,12 @@ async fn implemented_operations_answer_as_the_specs_document() {
             Body::None,
         ),
         call(
+            "delete",
+            "/v2/nodes/{id}/versions",
+            format!("/v2/nodes/{d}/versions?number_to_keep=2"),
+            Body::None,
+        ),
+        call(
             "get",
             "/v2/multipart/settings",
             "/v2/multipart/settings".into(),

@@ -1,6 +1,7 @@
 //! The declaration policy: which S3 objects become which OpenText records.
 //! See the crate README for the YAML format.
 
+pub mod archive;
 mod evaluate;
 mod model;
 mod template;
@@ -9,6 +10,7 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+pub use archive::{ArchivePolicy, ArchiveTrigger, RetentionMode, VersionSelection};
 pub use evaluate::{
     CategoryValues, Decision, ObjectFacts, Plan, PlanError, RecordDetails, source_uri,
 };

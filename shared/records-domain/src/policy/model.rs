@@ -21,6 +21,8 @@ pub(crate) struct PolicyDoc {
     pub version: Option<u32>,
     pub provenance: Option<ProvenanceDoc>,
     pub rules: Option<Vec<RuleDoc>>,
+    /// P2: optional archive tier section.
+    pub archive: Option<super::archive::ArchiveDoc>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -289,4 +291,6 @@ pub struct Rule {
 pub struct Policy {
     pub provenance: Provenance,
     pub rules: Vec<Rule>,
+    /// P2: when and how records are archived to S3 (None: no archive tier).
+    pub archive: Option<super::archive::ArchivePolicy>,
 }

@@ -202,8 +202,15 @@ fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
             rules.push(rule);
         }
     }
+    let archive = doc
+        .archive
+        .and_then(|a| super::archive::validate_archive(a, &mut e.list));
     match provenance {
-        Some(provenance) if e.list.is_empty() => Ok(Policy { provenance, rules }),
+        Some(provenance) if e.list.is_empty() => Ok(Policy {
+            provenance,
+            rules,
+            archive,
+        }),
         _ => Err(e.list),
     }
 }
