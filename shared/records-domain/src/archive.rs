@@ -1,122 +1,12 @@
-//! P2 archive tier, the pure part: how long a copy is locked (from the record's RSI), where
-//! each version goes in the archive bucket, and the workflow state saved after every step so a
-//! rerun finishes a crashed attempt without a second copy or an unverified release.
+//! P2 archive tier, the pure part: where each version goes in the archive bucket and the
+//! workflow state saved after every step, so a rerun finishes a crashed attempt without a
+//! second copy or an unverified release. How long a copy is locked comes from
+//! [`crate::retention::retention_target`] (the same rule P3 applies to S3-resident records).
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Month};
 
 use crate::idempotency::IdempotencyKey;
-
-/// Permanent records are locked this many years from the record date: S3 has no "forever",
-/// and a COMPLIANCE date this far out is never reached in practice. It can be extended later
-/// (Object Lock retention may be lengthened, never shortened).
-pub const PERMANENT_RETAIN_YEARS: i32 = 100;
-
-/// RSI stage event types (Content Server `EventType`).
-pub const EVENT_CALCULATED: i64 = 1;
-pub const EVENT_CALENDAR: i64 = 2;
-pub const EVENT_BASED: i64 = 3;
-pub const EVENT_FIXED: i64 = 4;
-pub const EVENT_PERMANENT: i64 = 5;
-
-/// One retention stage of the record's RSI, as far as retention needs it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StagePeriod {
-    pub stage: String,
-    pub event_type: Option<i64>,
-    pub years: i64,
-    pub months: i64,
-    pub days: i64,
-    /// The event an event-based stage waits for (e.g. `CONTRACT END`).
-    pub event_rule: Option<String>,
-}
-
-/// How an archive copy is locked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Lock {
-    /// Object Lock retention until this date (00:00 UTC of the day after the period ends).
-    RetainUntil { date: Date, permanent: bool },
-    /// The retention waits on an event not yet known: an Object Lock legal hold keeps the copy
-    /// until P3 sets the retention once OpenText records the event. Nothing can delete it.
-    EventHold { event_rule: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RetentionError {
-    #[error("the record has no RSI: its archive retention cannot be derived")]
-    NoRsi,
-    #[error("RSI {0} has no retention stages")]
-    NoStages(String),
-    #[error("the record has no record date to count RSI {0} from")]
-    NoRecordDate(String),
-    #[error("RSI {rsi} stage {stage}: event type {event_type} is not supported for archiving")]
-    Unsupported {
-        rsi: String,
-        stage: String,
-        event_type: i64,
-    },
-    #[error("retention of RSI {0} overflows the calendar")]
-    Overflow(String),
-}
-
-/// Derives the lock of an archive copy from the record's RSI stages, counted from its record
-/// date. Stages run one after another, so the periods add up; an event-based stage makes the
-/// end unknown (→ event hold); a permanent stage → [`PERMANENT_RETAIN_YEARS`].
-pub fn lock_for(
-    rsi: &str,
-    stages: &[StagePeriod],
-    record_date: Option<Date>,
-) -> Result<Lock, RetentionError> {
-    if stages.is_empty() {
-        return Err(RetentionError::NoStages(rsi.into()));
-    }
-    let (mut years, mut months, mut days) = (0i64, 0i64, 0i64);
-    let mut permanent = false;
-    for s in stages {
-        match s.event_type.unwrap_or(EVENT_CALCULATED) {
-            EVENT_BASED => {
-                return Ok(Lock::EventHold {
-                    event_rule: s.event_rule.clone().unwrap_or_else(|| s.stage.clone()),
-                });
-            }
-            EVENT_PERMANENT => permanent = true,
-            EVENT_CALCULATED | EVENT_CALENDAR | EVENT_FIXED => {
-                years += s.years.max(0);
-                months += s.months.max(0);
-                days += s.days.max(0);
-            }
-            other => {
-                return Err(RetentionError::Unsupported {
-                    rsi: rsi.into(),
-                    stage: s.stage.clone(),
-                    event_type: other,
-                });
-            }
-        }
-    }
-    let from = record_date.ok_or_else(|| RetentionError::NoRecordDate(rsi.into()))?;
-    if permanent {
-        years = PERMANENT_RETAIN_YEARS as i64;
-        months = 0;
-        days = 0;
-    }
-    let overflow = || RetentionError::Overflow(rsi.into());
-    let end = add_period(from, years, months, days).ok_or_else(overflow)?;
-    // Retained through the last day of the period: unlocked from the next midnight.
-    let date = end.next_day().ok_or_else(overflow)?;
-    Ok(Lock::RetainUntil { date, permanent })
-}
-
-/// Calendar addition; a day past the month's end clamps (29 Feb + 1 year → 28 Feb).
-pub fn add_period(from: Date, years: i64, months: i64, days: i64) -> Option<Date> {
-    let total = from.year() as i64 * 12 + (from.month() as i64 - 1) + years * 12 + months;
-    let year = i32::try_from(total.div_euclid(12)).ok()?;
-    let month = Month::try_from((total.rem_euclid(12) + 1) as u8).ok()?;
-    let last = month.length(year);
-    let d = Date::from_calendar_date(year, month, from.day().min(last)).ok()?;
-    d.checked_add(time::Duration::days(days))
-}
+use crate::retention::RetentionTarget;
 
 /// The archive bucket key of one version: `archive/{node}/v{n}/{file name}`. The file name is
 /// kept readable but cannot add path segments.
@@ -191,7 +81,7 @@ pub struct ArchiveProgress {
     #[serde(default)]
     pub copies: Vec<ArchivedCopy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lock: Option<Lock>,
+    pub lock: Option<RetentionTarget>,
     /// The version number of the release stub, once added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stub_version: Option<u32>,

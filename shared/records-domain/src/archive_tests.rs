@@ -1,93 +1,6 @@
-use time::macros::date;
+use time::macros::datetime;
 
 use super::*;
-
-fn stage(event_type: i64, years: i64) -> StagePeriod {
-    StagePeriod {
-        stage: "ACTIVE".into(),
-        event_type: Some(event_type),
-        years,
-        ..Default::default()
-    }
-}
-
-#[test]
-fn seven_years_from_the_record_date() {
-    let lock = lock_for("FIN-7Y", &[stage(1, 7)], Some(date!(2026 - 03 - 15))).unwrap();
-    assert_eq!(
-        lock,
-        Lock::RetainUntil {
-            date: date!(2033 - 03 - 16),
-            permanent: false
-        }
-    );
-}
-
-#[test]
-fn stages_add_up_and_months_and_days_count() {
-    let mut s2 = stage(1, 1);
-    s2.months = 2;
-    s2.days = 10;
-    let lock = lock_for("X", &[stage(1, 2), s2], Some(date!(2026 - 01 - 01))).unwrap();
-    assert_eq!(
-        lock,
-        Lock::RetainUntil {
-            date: date!(2029 - 03 - 12),
-            permanent: false
-        }
-    );
-}
-
-#[test]
-fn leap_day_clamps_to_month_end() {
-    assert_eq!(
-        add_period(date!(2024 - 02 - 29), 1, 0, 0),
-        Some(date!(2025 - 02 - 28))
-    );
-    assert_eq!(
-        add_period(date!(2026 - 01 - 31), 0, 1, 0),
-        Some(date!(2026 - 02 - 28))
-    );
-}
-
-#[test]
-fn permanent_is_capped_far_in_the_future() {
-    let lock = lock_for("HR-PERM", &[stage(5, 0)], Some(date!(2026 - 01 - 01))).unwrap();
-    assert_eq!(
-        lock,
-        Lock::RetainUntil {
-            date: date!(2126 - 01 - 02),
-            permanent: true
-        }
-    );
-}
-
-#[test]
-fn event_based_becomes_an_event_hold_even_without_a_record_date() {
-    let mut s = stage(3, 0);
-    s.event_rule = Some("CONTRACT END".into());
-    let lock = lock_for("LEG-EVENT", &[s, stage(1, 10)], None).unwrap();
-    assert_eq!(
-        lock,
-        Lock::EventHold {
-            event_rule: "CONTRACT END".into()
-        }
-    );
-}
-
-#[test]
-fn refusals_say_why() {
-    assert_eq!(
-        lock_for("FIN-7Y", &[stage(1, 7)], None),
-        Err(RetentionError::NoRecordDate("FIN-7Y".into()))
-    );
-    assert_eq!(
-        lock_for("E", &[], Some(date!(2026 - 01 - 01))),
-        Err(RetentionError::NoStages("E".into()))
-    );
-    let err = lock_for("Q", &[stage(9, 1)], Some(date!(2026 - 01 - 01))).unwrap_err();
-    assert!(err.to_string().contains("event type 9"), "{err}");
-}
 
 #[test]
 fn archive_keys_cannot_escape_their_prefix() {
@@ -144,9 +57,8 @@ fn progress_round_trips_and_the_stub_names_every_copy() {
         bucket: "arch".into(),
         planned: vec![planned(1)],
         copies: vec![copy(1, true)],
-        lock: Some(Lock::RetainUntil {
-            date: date!(2033 - 01 - 01),
-            permanent: false,
+        lock: Some(RetentionTarget::Until {
+            at: datetime!(2033-01-01 0:00 UTC),
         }),
         stub_version: None,
         reason: None,
