@@ -119,6 +119,20 @@ impl Client {
         Ok(Download::from_response(self.send(&req).await?))
     }
 
+    /// Purges old versions, keeping the newest `number_to_keep` (≥ 1)
+    /// (`DELETE /api/v2/nodes/{id}/versions?number_to_keep=N`, `purgeVersion`). Safe to
+    /// repeat: a second call keeps the same versions. Refused while a hold applies.
+    pub async fn purge_versions(&self, id: i64, number_to_keep: u32) -> Result<()> {
+        if number_to_keep == 0 {
+            return Err(Error::InvalidArgument(
+                "number_to_keep must be at least 1".into(),
+            ));
+        }
+        let req = Req::delete(format!("{}/versions", node_path(id)))
+            .query("number_to_keep", number_to_keep);
+        self.json(&req).await.map(|_| ())
+    }
+
     /// The version whose `external_identity` equals `key` (an integration's
     /// idempotency key), if any.
     pub async fn find_version_by_external_identity(

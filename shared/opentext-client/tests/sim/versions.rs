@@ -87,3 +87,41 @@ async fn versions_list_get_add_download_and_idempotency_key() {
         Some(sha256_hex(&v2).as_str())
     );
 }
+
+#[tokio::test]
+async fn purge_versions_keeps_the_newest_and_is_refused_under_hold() {
+    let sim = Sim::start().await;
+    let c = sim.svc();
+    let doc = c
+        .create_document(
+            FINANCE,
+            &unique("purge"),
+            Arc::new(BytesSource::new(b"one".to_vec(), "p.txt")),
+            &CreateOptions::default(),
+        )
+        .await
+        .unwrap();
+    for body in [&b"two"[..], b"three"] {
+        c.add_version(
+            doc.id,
+            Arc::new(BytesSource::new(body.to_vec(), "p.txt")),
+            &VersionOptions::default(),
+        )
+        .await
+        .unwrap();
+    }
+    assert!(c.purge_versions(doc.id, 0).await.is_err());
+    c.purge_versions(doc.id, 1).await.unwrap();
+    let left = c.list_versions(doc.id).await.unwrap();
+    assert_eq!(
+        left.iter().map(|v| v.version_number).collect::<Vec<_>>(),
+        [3]
+    );
+    c.purge_versions(doc.id, 1).await.unwrap();
+    assert_eq!(c.list_versions(doc.id).await.unwrap().len(), 1);
+
+    c.apply_hold(doc.id, 6100).await.unwrap();
+    let err = c.purge_versions(doc.id, 1).await.unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert!(err.to_string().contains("hold"), "{err}");
+}
