@@ -17,23 +17,28 @@ export MOTO_PYTHON := $(CURDIR)/$(MOTO_VENV)/bin/python
 
 ## test: the whole test suite (unit, moto + simulator integration, end to end)
 test: moto-venv
-	cargo test --workspace --locked
+	cargo test --workspace
 
 ## demo: the local stack (moto + OpenText simulator + the real functions), with samples
 demo: moto-venv
-	cargo build --locked -p opentext-sim -p declare -p local-stack
-	cargo run --locked -q -p local-stack --bin records-local -- demo
+	cargo build -p opentext-sim -p declare -p local-stack
+	cargo run -q -p local-stack --bin records-local -- demo
 
 ## bench: measured figures (memory, wall time, start-up, artifact size)
+# declare is built on its own so it has the features it ships with (built together with
+# bench, Cargo would unify bench's features into it, e.g. hyper's server side).
 bench: moto-venv
-	cargo build --release --locked --workspace --bins
-	cargo run --release --locked -q -p opentext-client --bin ot-upload-bench -- --sim-bin target/release/opentext-sim
+	cargo build --release -p declare
+	cargo build --release -p bench
+	cargo build --release -p opentext-sim
+	cargo run --release -q -p bench --bin records-bench -- --sizes-mib 1,64,512 --runs 10
+	cargo run --release -q -p opentext-client --bin ot-upload-bench -- --sim-bin target/release/opentext-sim
 
 ## lint: template, formatting, clippy (as CI)
 lint: tools-venv
 	$(TOOLS_VENV)/bin/cfn-lint template.yaml
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all

@@ -225,7 +225,7 @@ async fn a_crash_between_upload_and_classification_is_finished_without_a_second_
     let mut stack = stack_with_env(&[("RECORDS_BRIDGE_FAULT_CRASH_AFTER", "uploaded")]).await;
     // Short enough that the dead attempt's lease (deadline + 5 s) expires soon, long enough
     // to leave time after the 10 s margin kept back for bookkeeping.
-    stack.source.invoke_timeout = Duration::from_secs(15);
+    stack.source_mut().invoke_timeout = Duration::from_secs(15);
     let version = upload(&stack, "finance/crash.txt", b"half done".to_vec()).await;
     let report = stack.poll().await.unwrap();
     assert!(
@@ -249,7 +249,7 @@ async fn a_crash_between_upload_and_classification_is_finished_without_a_second_
     );
 
     stack.restart_function(Default::default()).await.unwrap();
-    stack.source.invoke_timeout = Duration::from_secs(60);
+    stack.source_mut().invoke_timeout = Duration::from_secs(60);
     poll_until_state(
         &stack,
         "finance/crash.txt",

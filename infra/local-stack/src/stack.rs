@@ -76,7 +76,9 @@ pub struct Stack {
     pub sim: Sim,
     pub runtime: RuntimeApi,
     pub function: FunctionProcess,
-    pub source: SqsEventSource,
+    /// The SQS event source, for functions the template feeds from a queue; others (Function
+    /// URL, schedule) are invoked directly through `runtime`.
+    pub source: Option<SqsEventSource>,
     pub env: BTreeMap<String, String>,
     options: StackOptions,
 }
@@ -129,15 +131,18 @@ impl Stack {
             &env,
             options.echo_logs,
         )?;
-        let queue_logical = template
-            .function_queue(&options.function_logical_id)
-            .context("function has no SQS event in the template")?;
-        let mut source = SqsEventSource::new(
-            aws_sdk_sqs::Client::new(&sdk),
-            deployed.reference(&queue_logical)?,
-        )
-        .await?;
-        source.retry_delay = Some(Duration::ZERO);
+        let source = match template.function_queue(&options.function_logical_id) {
+            Some(queue_logical) => {
+                let mut source = SqsEventSource::new(
+                    aws_sdk_sqs::Client::new(&sdk),
+                    deployed.reference(&queue_logical)?,
+                )
+                .await?;
+                source.retry_delay = Some(Duration::ZERO);
+                Some(source)
+            }
+            None => None,
+        };
         let stack = Stack {
             moto,
             sdk,
@@ -203,9 +208,18 @@ impl Stack {
             .to_string()
     }
 
+    /// The SQS event source (panics for a function without one: a test bug).
+    pub fn source_mut(&mut self) -> &mut SqsEventSource {
+        self.source
+            .as_mut()
+            .expect("function has an SQS event source")
+    }
+
     /// One poll of the queue into the function.
     pub async fn poll(&self) -> Result<PollReport> {
         self.source
+            .as_ref()
+            .context("this function has no SQS event source; invoke it through `runtime`")?
             .poll_once(&self.runtime, Duration::from_secs(1))
             .await
     }
