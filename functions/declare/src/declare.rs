@@ -386,6 +386,24 @@ impl Run<'_> {
             .with_reason(format!("rule {rule:?}"))
             .with_detail("size", self.facts.size)
             .with_detail("etag", self.facts.etag.clone());
+        // Link before the audit: P3 sync and the reconciler find the record's versions here.
+        // `ADD` to a set, so a resumed attempt links the same version once.
+        let object = ObjectVersion::new(
+            &self.facts.bucket,
+            &self.facts.key,
+            self.facts.version_id.as_deref(),
+        );
+        let link = records_aws::links::LinkedVersion {
+            bucket: object.bucket,
+            key: object.key,
+            version_id: object.version_id,
+            sha256: sha256.clone(),
+        };
+        self.deps
+            .links
+            .link(node_id, &link)
+            .await
+            .map_err(|e| StepError::Retry(e.to_string()))?;
         // Audit first: if the finish below is lost, the retry writes the same event id again.
         self.append(ev).await?;
         self.advance(DeclarationState::Done).await?;

@@ -27,6 +27,8 @@ pub struct Deps {
     pub s3: S3Objects,
     pub store: WorkflowStore,
     pub audit: AuditLog,
+    /// Which S3 versions each record governs (P3 governance and the reconciler read them).
+    pub links: records_aws::links::LinkStore,
     pub opentext: opentext_client::Client,
     pub policy: Policy,
     pub actor: Actor,

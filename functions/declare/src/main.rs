@@ -57,6 +57,7 @@ async fn build() -> anyhow::Result<Deps> {
     Ok(Deps {
         s3: S3Objects::new(s3),
         store: WorkflowStore::new(ddb.clone(), &config.workflow_table, "claimed", TERMINAL),
+        links: records_aws::links::LinkStore::new(ddb.clone(), &config.workflow_table),
         audit: AuditLog::new(ddb, &config.audit_table),
         opentext,
         policy,

@@ -2,12 +2,16 @@
 //! surface the functions need, so the handlers stay free of SDK plumbing:
 //! - [`workflow_store`]: DynamoDB claims, leases, conditional transitions, TTL;
 //! - [`s3_objects`]: object facts, streaming reads that hash while they read, tagging;
+//! - [`links`]: which S3 object versions each OpenText record governs (P3);
+//! - [`object_lock`]: legal holds and retention on object versions, read via HeadObject;
 //! - [`secrets`]: the OpenText service account from Secrets Manager;
 //! - [`config`]: SDK clients built once from the environment.
 
 pub mod audit_log;
 pub mod config;
 pub mod hashing;
+pub mod links;
+pub mod object_lock;
 pub mod s3_objects;
 pub mod secrets;
 pub mod workflow_store;

@@ -75,7 +75,7 @@ pub struct S3Objects {
     client: aws_sdk_s3::Client,
 }
 
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(
+pub(crate) fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(
     op: &'static str,
     bucket: &str,
     key: &str,
