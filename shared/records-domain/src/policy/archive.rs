@@ -248,12 +248,21 @@ pub(crate) fn validate_archive(
         }
         other => other,
     };
+    let release_content = doc.release_content.unwrap_or(false);
+    if release_content && versions != VersionSelection::All {
+        // Release purges every version: each must have a verified copy first.
+        errors.push(ValidationError {
+            rule: None,
+            field: "archive.release_content".into(),
+            message: "requires `versions: all` (releasing purges every version in OpenText)".into(),
+        });
+    }
     (errors.len() == before).then_some(ArchivePolicy {
         triggers,
         versions,
         storage_class,
         retention_mode,
-        release_content: doc.release_content.unwrap_or(false),
+        release_content,
         location_attribute,
         rm_storage,
     })

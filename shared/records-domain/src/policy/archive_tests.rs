@@ -141,3 +141,16 @@ fn triggers_match_their_event_only() {
     );
     assert!(!status.matches(&active));
 }
+
+#[test]
+fn release_needs_every_version_archived() {
+    let errs = errors(&with_archive(
+        "  triggers: [{ status: ARCHIVE }]\n  versions: latest\n  storage_class: STANDARD\n  retention_mode: GOVERNANCE\n  location_attribute: 3100_9\n  release_content: true\n",
+    ));
+    assert_eq!(
+        errs,
+        [
+            "archive.release_content: requires `versions: all` (releasing purges every version in OpenText)"
+        ]
+    );
+}

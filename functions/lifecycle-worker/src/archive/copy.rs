@@ -1,0 +1,291 @@
+//! Copying versions from OpenText to the archive bucket, and verifying the copies.
+//!
+//! Upload design: two streamed reads of each version from OpenText. The first computes the
+//! SHA-256 (OpenText's REST API has no hash: this is the chain of custody's starting point);
+//! the second streams straight into one `PutObject` carrying that hash as
+//! `x-amz-checksum-sha256`, so S3 itself refuses the body if it differs from the first read
+//! (and we hash the second read too, for stores that do not check). A multipart upload
+//! would store only a checksum of part checksums, not the object's SHA-256, leaving the
+//! verification to metadata we wrote ourselves. Memory stays O(HTTP buffers). Limit: a
+//! single PutObject takes up to 5 GiB; larger versions fail with that reason.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_s3::primitives::{ByteStream, DateTime};
+use aws_sdk_s3::types::{ChecksumMode, ObjectLockLegalHoldStatus, ObjectLockMode, StorageClass};
+use base64::Engine;
+use futures_util::{StreamExt, TryStreamExt};
+use records_domain::archive::{ArchivedCopy, PlannedCopy};
+use records_domain::retention::RetentionTarget;
+use records_domain::{AuditAction, Outcome};
+use sha2::{Digest, Sha256};
+
+use super::s3err::s3_error;
+use super::{Run, StepError};
+
+/// Largest object one PutObject accepts.
+const MAX_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+fn b64(hex_sha: &str) -> String {
+    let raw = hex::decode(hex_sha).unwrap_or_default();
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// What HeadObject says about an archive object.
+pub(crate) struct Stored {
+    pub version_id: Option<String>,
+    pub size: u64,
+    /// Base64 SHA-256 as S3 stores it (None when the object was written without one).
+    pub sha256_b64: Option<String>,
+    pub retain_until: Option<DateTime>,
+    pub lock_mode: Option<String>,
+    pub legal_hold: bool,
+}
+
+pub(crate) async fn head(
+    run: &Run<'_>,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Option<Stored>, StepError> {
+    let out = run
+        .deps
+        .s3
+        .head_object()
+        .bucket(&run.progress.bucket)
+        .key(key)
+        .set_version_id(version_id.map(str::to_string))
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await;
+    match out {
+        Ok(h) => Ok(Some(Stored {
+            version_id: h.version_id().map(str::to_string),
+            size: h.content_length().unwrap_or(-1).max(0) as u64,
+            sha256_b64: h.checksum_sha256().map(str::to_string),
+            retain_until: h.object_lock_retain_until_date().cloned(),
+            lock_mode: h.object_lock_mode().map(|m| m.as_str().to_string()),
+            legal_hold: h.object_lock_legal_hold_status() == Some(&ObjectLockLegalHoldStatus::On),
+        })),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+        Err(e) => Err(s3_error("HeadObject", key, e)),
+    }
+}
+
+/// Streams one OpenText version through SHA-256: (size, hex digest).
+async fn hash_version(run: &Run<'_>, version: u32) -> Result<(u64, String), StepError> {
+    let mut stream = run
+        .ot
+        .download_version(run.ot_id(), version as i64)
+        .await?
+        .stream;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        size += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+/// Copies every planned version not yet copied, saving progress after each.
+pub(crate) async fn copy_remaining(run: &mut Run<'_>) -> Result<(), StepError> {
+    let todo: Vec<PlannedCopy> = run.progress.remaining().cloned().collect();
+    for planned in todo {
+        let copy = copy_one(run, &planned).await?;
+        run.progress.copies.push(copy);
+        run.save(records_domain::archive::states::COPYING).await?;
+        run.deps.crash_point("copied");
+    }
+    Ok(())
+}
+
+async fn copy_one(run: &Run<'_>, p: &PlannedCopy) -> Result<ArchivedCopy, StepError> {
+    if p.size > MAX_PUT_BYTES {
+        return Err(StepError::Permanent(format!(
+            "version {} is {} bytes; one archive copy takes at most {MAX_PUT_BYTES}",
+            p.version_number, p.size
+        )));
+    }
+    let (size, sha256) = hash_version(run, p.version_number).await?;
+    if size != p.size {
+        return Err(StepError::Permanent(format!(
+            "OpenText sent {size} bytes for version {} whose file size is {}",
+            p.version_number, p.size
+        )));
+    }
+    // An object already at the key is an earlier attempt's copy only if it is this content.
+    if let Some(found) = head(run, &p.key, None).await? {
+        if found.size == size && found.sha256_b64.as_deref() == Some(b64(&sha256).as_str()) {
+            tracing::info!(key = %p.key, version = p.version_number, "adopting the archive copy an earlier attempt made");
+            return Ok(ArchivedCopy {
+                version_number: p.version_number,
+                key: p.key.clone(),
+                s3_version_id: found.version_id,
+                size,
+                sha256,
+                verified: false,
+            });
+        }
+        return Err(StepError::Permanent(format!(
+            "archive object s3://{}/{} already exists and differs from OpenText version {} \
+             (size {} vs {size}, sha256 {:?} vs {:?}); nothing is released",
+            run.progress.bucket,
+            p.key,
+            p.version_number,
+            found.size,
+            found.sha256_b64.unwrap_or_default(),
+            b64(&sha256)
+        )));
+    }
+    let version_id = put(run, p, size, &sha256).await?;
+    Ok(ArchivedCopy {
+        version_number: p.version_number,
+        key: p.key.clone(),
+        s3_version_id: version_id,
+        size,
+        sha256,
+        verified: false,
+    })
+}
+
+/// The second read of the version, streamed into PutObject with the first read's checksum.
+async fn put(
+    run: &Run<'_>,
+    p: &PlannedCopy,
+    size: u64,
+    sha256: &str,
+) -> Result<Option<String>, StepError> {
+    let download = run
+        .ot
+        .download_version(run.ot_id(), p.version_number as i64)
+        .await?;
+    let second = Arc::new(Mutex::new((Sha256::new(), 0u64)));
+    let tap = second.clone();
+    let stream = download.stream.inspect_ok(move |chunk| {
+        if let Ok(mut h) = tap.lock() {
+            h.0.update(chunk);
+            h.1 += chunk.len() as u64;
+        }
+    });
+    let body = ByteStream::from_body_1_x(reqwest::Body::wrap_stream(stream));
+    let policy = run.policy;
+    let mut req = run
+        .deps
+        .s3
+        .put_object()
+        .bucket(&run.progress.bucket)
+        .key(&p.key)
+        .body(body)
+        .content_length(size as i64)
+        .checksum_sha256(b64(sha256))
+        .storage_class(StorageClass::from(policy.storage_class.as_str()))
+        .metadata("otcs-node-id", run.node_id.to_string())
+        .metadata("otcs-version", p.version_number.to_string())
+        .metadata("otcs-sha256", sha256)
+        .metadata(
+            "source",
+            format!("otcs:node/{}/version/{}", run.node_id, p.version_number),
+        );
+    match &run.progress.lock {
+        Some(RetentionTarget::Until { at }) => {
+            req = req
+                .object_lock_mode(ObjectLockMode::from(policy.retention_mode.as_str()))
+                .object_lock_retain_until_date(DateTime::from_secs(at.unix_timestamp()));
+        }
+        Some(target) => {
+            // No date can say it yet: a legal hold keeps the copy until P3 sets the date.
+            req = req
+                .object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On)
+                .tagging(format!(
+                    "{}={}",
+                    records_domain::retention::RETENTION_TAG,
+                    target.hold_tag().unwrap_or_default()
+                ));
+        }
+        None => {}
+    }
+    let out = req
+        .send()
+        .await
+        .map_err(|e| s3_error("PutObject", &p.key, e))?;
+    let (h, n) = {
+        let g = second
+            .lock()
+            .map_err(|_| StepError::Retry("hasher poisoned".into()))?;
+        (hex::encode(g.0.clone().finalize()), g.1)
+    };
+    if h != sha256 || n != size {
+        return Err(StepError::Permanent(format!(
+            "OpenText's content of version {} changed between reads ({n} bytes, sha256 {h}); \
+             the copy at {} is not trusted and nothing is released",
+            p.version_number, p.key
+        )));
+    }
+    tracing::info!(key = %p.key, version = p.version_number, size, "archive copy written");
+    Ok(out.version_id().map(str::to_string))
+}
+
+/// HeadObject per copy: size and SHA-256 must equal OpenText's, and the copy must be locked.
+pub(crate) async fn verify_all(run: &mut Run<'_>) -> Result<(), StepError> {
+    for i in 0..run.progress.copies.len() {
+        let c = run.progress.copies[i].clone();
+        let stored = head(run, &c.key, c.s3_version_id.as_deref())
+            .await?
+            .ok_or_else(|| {
+                StepError::Permanent(format!(
+                    "archive copy {} vanished before verification",
+                    c.key
+                ))
+            })?;
+        if stored.size != c.size || stored.sha256_b64.as_deref() != Some(b64(&c.sha256).as_str()) {
+            return Err(StepError::Permanent(format!(
+                "archive copy {} does not match OpenText version {}: size {} vs {}, sha256 {:?} vs {:?}; nothing is released",
+                c.key,
+                c.version_number,
+                stored.size,
+                c.size,
+                stored.sha256_b64.unwrap_or_default(),
+                b64(&c.sha256)
+            )));
+        }
+        let locked = match &run.progress.lock {
+            Some(RetentionTarget::Until { .. }) => {
+                stored.retain_until.is_some()
+                    && stored.lock_mode.as_deref() == Some(run.policy.retention_mode.as_str())
+            }
+            Some(_) => stored.legal_hold,
+            None => true,
+        };
+        if !locked {
+            return Err(StepError::Permanent(format!(
+                "archive copy {} is not under the expected Object Lock; nothing is released",
+                c.key
+            )));
+        }
+        run.progress.copies[i].verified = true;
+        let mut ev = run
+            .event(
+                AuditAction::Archive,
+                Outcome::Succeeded,
+                &format!("v{}", c.version_number),
+            )
+            .with_sha256(&c.sha256)
+            .with_detail("bucket", run.progress.bucket.clone())
+            .with_detail("key", c.key.clone())
+            .with_detail("size", c.size)
+            .with_detail("storage_class", run.policy.storage_class.clone());
+        ev.record = Some(records_domain::RecordRef {
+            node_id: run.node_id,
+            version_number: Some(c.version_number),
+        });
+        if let Some(v) = &c.s3_version_id {
+            ev = ev.with_detail("s3_version_id", v.clone());
+        }
+        if let Some(lock) = &run.progress.lock {
+            ev = ev.with_detail("lock", serde_json::to_value(lock).unwrap_or_default());
+        }
+        run.audit(ev).await;
+    }
+    Ok(())
+}

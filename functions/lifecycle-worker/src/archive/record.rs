@@ -1,0 +1,228 @@
+//! The OpenText side of archiving: the plan (versions and retention), the archive location on
+//! the record, and the release of the electronic content.
+
+use std::sync::Arc;
+
+use opentext_client::model::RecordUpdate;
+use opentext_client::{BytesSource, Provenance, VersionOptions};
+use records_domain::archive::{PlannedCopy, archive_key, states};
+use records_domain::policy::VersionSelection;
+use records_domain::retention::{RetentionTarget, StageRule, retention_target};
+use records_domain::{AuditAction, EXTERNAL_IDENTITY_TYPE, Outcome};
+use serde_json::{Map, Value, json};
+
+use super::{Run, StepError};
+
+fn permanent(m: impl Into<String>) -> StepError {
+    StepError::Permanent(m.into())
+}
+
+/// Freezes which versions are copied and how they are locked.
+pub(crate) async fn plan(run: &mut Run<'_>) -> Result<(), StepError> {
+    let id = run.ot_id();
+    let node = run.ot.get_node(id).await?;
+    let mut versions = run.ot.list_versions(id).await?;
+    if versions.is_empty() {
+        return Err(permanent(format!("node {id} has no versions to archive")));
+    }
+    if run.policy.versions == VersionSelection::Latest {
+        versions = versions.split_off(versions.len() - 1);
+    }
+    let mut planned = Vec::new();
+    for v in versions {
+        let number = u32::try_from(v.version_number)
+            .map_err(|_| permanent(format!("version number {} is invalid", v.version_number)))?;
+        let size = v
+            .file_size
+            .and_then(|s| u64::try_from(s).ok())
+            .ok_or_else(|| permanent(format!("version {number} has no file size")))?;
+        let file_name = v.file_name.clone().unwrap_or_else(|| node.name.clone());
+        planned.push(PlannedCopy {
+            version_number: number,
+            key: archive_key(run.node_id, number, &file_name),
+            file_name,
+            size,
+        });
+    }
+    run.progress.planned = planned;
+    run.progress.lock = lock(run).await?;
+    Ok(())
+}
+
+/// The copies' Object Lock, from the record's RSI and record date (the rule P3 applies too).
+async fn lock(run: &Run<'_>) -> Result<Option<RetentionTarget>, StepError> {
+    let id = run.ot_id();
+    let rm = run.ot.rm_classifications(id).await?;
+    let details = rm
+        .data
+        .iter()
+        .find(|d| d.rsi.as_deref().is_some_and(|r| !r.trim().is_empty()))
+        .ok_or_else(|| {
+            permanent(format!(
+                "node {id} has no RSI: the archive retention cannot be derived"
+            ))
+        })?;
+    let rsi_name = details.rsi.clone().unwrap_or_default();
+    let rsi_id = find_rsi(run, &rsi_name).await?;
+    let rsi = run.ot.get_rsi(rsi_id).await?;
+    let first = rsi.stages.first().map(|s| StageRule {
+        event_type: s.event_type,
+        years: s.years.unwrap_or(0),
+        months: s.months.unwrap_or(0),
+        days: s.days.unwrap_or(0),
+    });
+    let record_date = details.record_date.as_ref().and_then(|d| d.datetime());
+    let target = retention_target(first.as_ref(), record_date)
+        .map_err(|e| permanent(format!("RSI {rsi_name}: {e}")))?;
+    if let RetentionTarget::Until { at } = &target
+        && *at <= time::OffsetDateTime::now_utc()
+    {
+        // S3 refuses a retain-until in the past; the record's retention has run out.
+        tracing::warn!(rsi = %rsi_name, until = %at, "retention already elapsed: copies are not locked");
+        return Ok(None);
+    }
+    Ok(Some(target))
+}
+
+async fn find_rsi(run: &Run<'_>, name: &str) -> Result<i64, StepError> {
+    const LIMIT: usize = 100;
+    for page in 1.. {
+        let p = run.ot.list_rsis(page, LIMIT).await?;
+        if let Some(r) = p.items.iter().find(|r| r.name == name) {
+            return Ok(r.id);
+        }
+        if p.items.len() < LIMIT {
+            break;
+        }
+    }
+    Err(permanent(format!("RSI {name:?} not found in OpenText")))
+}
+
+/// Records the archive location: the policy's category attribute and, when set, RM storage.
+pub(crate) async fn locate(run: &mut Run<'_>) -> Result<(), StepError> {
+    let id = run.ot_id();
+    let category = run.policy.location_category_id() as i64;
+    let mut values = Map::new();
+    values.insert(
+        run.policy.location_attribute.clone(),
+        json!(run.progress.location(run.node_id)),
+    );
+    if run.ot.get_category(id, category).await?.is_some() {
+        run.ot.update_category(id, category, &values).await?;
+    } else {
+        run.ot.apply_category(id, category, &values).await?;
+    }
+    if let Some(code) = &run.policy.rm_storage {
+        let update = RecordUpdate {
+            storage: Some(code.clone()),
+            ..Default::default()
+        };
+        // One re-read when another writer changed the record in between (stale token).
+        for attempt in 0..2 {
+            let token = run
+                .ot
+                .rm_classifications(id)
+                .await?
+                .rm_metadata_token
+                .unwrap_or_default();
+            match run.ot.update_record_details(id, &token, &update).await {
+                Ok(_) => break,
+                Err(opentext_client::Error::Conflict { .. }) if attempt == 0 => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Releases OpenText's content: a stub version naming the archive copies becomes the only
+/// version. Never under hold, never unless every copy is verified, never past a version that
+/// was not archived.
+pub(crate) async fn release(run: &mut Run<'_>) -> Result<(), StepError> {
+    let id = run.ot_id();
+    if !run.progress.all_verified() {
+        return Err(permanent(
+            "not every archive copy is verified; OpenText content is not released",
+        ));
+    }
+    let holds = run.ot.node_holds(id).await?;
+    if let Some(h) = holds.iter().find(|h| h.active != Some(false)) {
+        return Err(permanent(format!(
+            "node {id} is under hold {} ({}); its content is not released",
+            h.hold_id,
+            h.hold_name.clone().unwrap_or_default()
+        )));
+    }
+    let stub_identity = run.key.external_identity();
+    let versions = run.ot.list_versions(id).await?;
+    let is_stub = |v: &opentext_client::model::Version| {
+        v.external_identity.as_deref() == Some(stub_identity.as_str())
+    };
+    let unarchived: Vec<i64> = versions
+        .iter()
+        .filter(|v| !is_stub(v))
+        .filter(|v| {
+            !run.progress
+                .planned
+                .iter()
+                .any(|p| i64::from(p.version_number) == v.version_number)
+        })
+        .map(|v| v.version_number)
+        .collect();
+    if !unarchived.is_empty() {
+        return Err(permanent(format!(
+            "version(s) {unarchived:?} of node {id} are not archived; its content is not released"
+        )));
+    }
+    let stub = match versions.iter().find(|v| is_stub(v)) {
+        Some(v) => v.version_number,
+        None => {
+            let text = run.progress.stub_text(run.node_id);
+            let opts = VersionOptions {
+                description: Some("Content archived to S3 by records-bridge and released".into()),
+                provenance: Provenance {
+                    external_source: Some("cloud_storage".into()),
+                    external_identity: Some(stub_identity.clone()),
+                    external_identity_type: Some(EXTERNAL_IDENTITY_TYPE.into()),
+                },
+                ..Default::default()
+            };
+            let source =
+                BytesSource::new(text.into_bytes(), "ARCHIVED.txt").with_mime_type("text/plain");
+            run.ot
+                .add_version(id, Arc::new(source), &opts)
+                .await?
+                .version_number
+        }
+    };
+    run.progress.stub_version = u32::try_from(stub).ok();
+    run.save(states::LOCATED).await?;
+    run.deps.crash_point("stub_added");
+    let newest = run.ot.list_versions(id).await?;
+    if newest.last().map(|v| v.version_number) != Some(stub) {
+        return Err(permanent(format!(
+            "a version was added to node {id} after the release stub; its content is not released"
+        )));
+    }
+    run.ot.purge_versions(id, 1).await?;
+    let left = run.ot.list_versions(id).await?;
+    if left.len() != 1 || !is_stub(&left[0]) {
+        return Err(permanent(format!(
+            "after the purge node {id} still has versions {:?}",
+            left.iter().map(|v| v.version_number).collect::<Vec<_>>()
+        )));
+    }
+    let purged: Vec<Value> = run
+        .progress
+        .planned
+        .iter()
+        .map(|p| json!(p.version_number))
+        .collect();
+    let ev = run
+        .event(AuditAction::ReleaseContent, Outcome::Succeeded, "released")
+        .with_detail("purged_versions", Value::Array(purged))
+        .with_detail("stub_version", stub)
+        .with_detail("location", run.progress.location(run.node_id));
+    run.audit(ev).await;
+    Ok(())
+}
