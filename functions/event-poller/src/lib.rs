@@ -1,0 +1,243 @@
+//! The scheduled poller, for Content Server sites that cannot send event callbacks: it reads
+//! what the policy watches through the REST API, diffs it against the snapshot kept in
+//! DynamoDB, and sends the resulting lifecycle events to the same queue the signed intake
+//! feeds.
+//!
+//! Never misses: a snapshot is saved only after every event derived from it was sent, so a
+//! crash means the next run derives the same events again. Never repeats: event ids come from
+//! the change ([`records_domain::poll`]), and each id is claimed in DynamoDB before it is sent,
+//! so overlapping runs and reruns send it once.
+
+pub mod snapshots;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use opentext_client::ListOptions;
+use records_aws::workflow_store::{Claim, WorkflowStore};
+use records_domain::policy::RuleAction;
+use records_domain::poll::{HoldInForce, NodeSnapshot, WatchContext, diff};
+use records_domain::{LifecycleEvent, Policy};
+use serde::Serialize;
+
+use crate::snapshots::{SnapshotError, SnapshotStore};
+
+/// What the poller watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    /// Folders whose documents' status and holds are watched (the policy's destinations).
+    pub record_folders: BTreeSet<u64>,
+    /// Folders whose arrivals are `node.moved` events (archive folders).
+    pub archive_folders: BTreeSet<u64>,
+}
+
+impl Watch {
+    /// The policy's governed destinations, plus the archive folders given.
+    pub fn from_policy(policy: &Policy, archive_folders: impl IntoIterator<Item = u64>) -> Watch {
+        let record_folders = policy
+            .rules
+            .iter()
+            .filter_map(|r| match &r.action {
+                RuleAction::Govern(spec) => Some(spec.folder_id),
+                RuleAction::Ignore => None,
+            })
+            .collect();
+        Watch {
+            record_folders,
+            archive_folders: archive_folders.into_iter().collect(),
+        }
+    }
+
+    fn folders(&self) -> BTreeSet<u64> {
+        self.record_folders
+            .union(&self.archive_folders)
+            .copied()
+            .collect()
+    }
+}
+
+pub struct Poller {
+    pub opentext: opentext_client::Client,
+    pub snapshots: SnapshotStore,
+    /// Claims of event ids (`event#…`), shared with the intake's replay refusal namespace.
+    pub claims: WorkflowStore,
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub watch: Watch,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    pub nodes_seen: usize,
+    pub events_sent: usize,
+    /// Derived again but already sent (by an earlier or overlapping run).
+    pub events_already_sent: usize,
+    /// Nodes left for the next run (an event claimed by a concurrent run, a raced snapshot).
+    pub nodes_deferred: usize,
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error("OpenText: {0}")]
+    OpenText(#[from] opentext_client::Error),
+    #[error("{0}")]
+    Snapshot(#[from] SnapshotError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Poller {
+    pub async fn run(&self, run_id: &str) -> RunReport {
+        let mut report = RunReport::default();
+        for folder in self.watch.folders() {
+            let ctx = WatchContext {
+                archive_folder: self.watch.archive_folders.contains(&folder),
+            };
+            let children = match self
+                .opentext
+                .list_all_children(folder as i64, &ListOptions::default())
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    report.errors.push(format!("folder {folder}: {e}"));
+                    continue;
+                }
+            };
+            for node in children.into_iter().filter(|n| n.is_document()) {
+                report.nodes_seen += 1;
+                if let Err(e) = self.poll_node(node, folder, ctx, run_id, &mut report).await {
+                    report.errors.push(e.to_string());
+                }
+            }
+        }
+        report
+    }
+
+    async fn snapshot_of(
+        &self,
+        node: &opentext_client::model::Node,
+        folder: u64,
+    ) -> Result<NodeSnapshot, PollError> {
+        let id = node.id;
+        let rm = self.opentext.rm_classifications(id).await?;
+        let primary = rm.primary();
+        let holds = self
+            .opentext
+            .node_holds(id)
+            .await?
+            .into_iter()
+            .filter(|h| h.active != Some(false))
+            .map(|h| HoldInForce {
+                hold_id: h.hold_id as u64,
+                date_applied: h
+                    .date_applied
+                    .as_ref()
+                    .map(|d| d.as_str().to_string())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Ok(NodeSnapshot {
+            parent_id: folder,
+            status: primary
+                .and_then(|p| p.status.clone())
+                .filter(|s| !s.is_empty()),
+            status_date: primary
+                .and_then(|p| p.status_date.as_ref())
+                .map(|d| d.as_str().to_string()),
+            holds,
+            version: None,
+            modify_date: node.modify_date.as_ref().map(|d| d.as_str().to_string()),
+        })
+    }
+
+    async fn poll_node(
+        &self,
+        node: opentext_client::model::Node,
+        folder: u64,
+        ctx: WatchContext,
+        run_id: &str,
+        report: &mut RunReport,
+    ) -> Result<(), PollError> {
+        let node_id = node.id as u64;
+        let now = self.snapshot_of(&node, folder).await?;
+        let stored = self.snapshots.load(node_id).await?;
+        let events = diff(
+            node_id,
+            stored.as_ref().map(|s| &s.snapshot),
+            &now,
+            ctx,
+            &now_rfc3339(),
+        );
+        let mut complete = true;
+        for event in &events {
+            match self.send_once(event, run_id).await? {
+                Sent::Now => report.events_sent += 1,
+                Sent::Before => report.events_already_sent += 1,
+                Sent::ByAnotherRun => complete = false,
+            }
+        }
+        if !complete {
+            report.nodes_deferred += 1;
+            return Ok(());
+        }
+        match self
+            .snapshots
+            .save(node_id, &now, stored.map(|s| s.rev))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(SnapshotError::Raced { .. }) => {
+                report.nodes_deferred += 1;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn send_once(&self, event: &LifecycleEvent, run_id: &str) -> Result<Sent, PollError> {
+        let key = event.idempotency_key();
+        match self
+            .claims
+            .claim(key.as_str(), run_id, Duration::from_secs(120))
+            .await
+        {
+            Ok(Claim::Finished(_)) => return Ok(Sent::Before),
+            Ok(Claim::Busy(_)) => return Ok(Sent::ByAnotherRun),
+            Ok(Claim::Acquired { .. }) => {}
+            Err(e) => return Err(PollError::Other(e.to_string())),
+        }
+        let body = serde_json::to_string(event).expect("plain data");
+        if let Err(e) = self
+            .sqs
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .send()
+            .await
+        {
+            let _ = self.claims.release(key.as_str(), run_id).await;
+            return Err(PollError::Other(format!("sending {}: {e}", event.event_id)));
+        }
+        self.claims
+            .finish(key.as_str(), run_id, "claimed", "done", "{}")
+            .await
+            .map_err(|e| PollError::Other(e.to_string()))?;
+        tracing::info!(event_id = %event.event_id, r#type = event.event_type.as_str(), node_id = event.node_id, "event sent");
+        Ok(Sent::Now)
+    }
+}
+
+enum Sent {
+    Now,
+    Before,
+    ByAnotherRun,
+}
