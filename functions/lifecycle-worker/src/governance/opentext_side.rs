@@ -1,0 +1,97 @@
+//! What OpenText says about a record's governance: holds in force and the retention its
+//! RSI and record date ask of S3. Shared by the worker and the reconciler.
+
+use opentext_client::Client;
+use opentext_client::model::RsiStage;
+use records_domain::retention::{RetentionError, RetentionTarget, StageRule, retention_target};
+
+/// Ids of the holds in force on the node, direct or inherited from a container.
+pub async fn holds_in_force(ot: &Client, node_id: i64) -> opentext_client::Result<Vec<i64>> {
+    let mut ids: Vec<i64> = ot
+        .node_holds(node_id)
+        .await?
+        .into_iter()
+        .filter(|h| h.active != Some(false))
+        .map(|h| h.hold_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// The record's retention as OpenText defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordRetention {
+    /// Not an RM record, or no RSI: nothing for S3 to keep.
+    NoRsi,
+    Target {
+        rsi: String,
+        target: RetentionTarget,
+    },
+    /// The RSI cannot be turned into S3 retention (no stage, no record date).
+    Invalid { rsi: String, error: RetentionError },
+}
+
+fn stage_rule(s: &RsiStage) -> StageRule {
+    StageRule {
+        event_type: s.event_type,
+        years: s.years.unwrap_or(0),
+        months: s.months.unwrap_or(0),
+        days: s.days.unwrap_or(0),
+    }
+}
+
+/// Reads the record details (primary classification) and its RSI's first stage.
+pub async fn record_retention(
+    ot: &Client,
+    node_id: i64,
+) -> opentext_client::Result<RecordRetention> {
+    let rm = ot.rm_classifications(node_id).await?;
+    let details = rm
+        .data
+        .iter()
+        .find(|d| d.is_primary == Some(true))
+        .or_else(|| rm.data.first());
+    let Some(rsi_name) = details
+        .and_then(|d| d.rsi.clone())
+        .filter(|r| !r.trim().is_empty())
+    else {
+        return Ok(RecordRetention::NoRsi);
+    };
+    let record_date = details
+        .and_then(|d| d.record_date.as_ref())
+        .and_then(|d| d.datetime());
+    let rsi = find_rsi(ot, &rsi_name).await?;
+    let mut stages = rsi.map(|r| r.stages).unwrap_or_default();
+    stages.sort_by_key(|s| s.schedule_id.unwrap_or(i64::MAX));
+    let first = stages.first().map(stage_rule);
+    Ok(match retention_target(first.as_ref(), record_date) {
+        Ok(target) => RecordRetention::Target {
+            rsi: rsi_name,
+            target,
+        },
+        Err(error) => RecordRetention::Invalid {
+            rsi: rsi_name,
+            error,
+        },
+    })
+}
+
+/// Record details name the RSI; the RSI list gives its stages.
+async fn find_rsi(
+    ot: &Client,
+    name: &str,
+) -> opentext_client::Result<Option<opentext_client::model::Rsi>> {
+    let (mut page, limit) = (1, 100);
+    loop {
+        let p = ot.list_rsis(page, limit).await?;
+        let more = p.has_more(limit) && !p.items.is_empty();
+        if let Some(r) = p.items.into_iter().find(|r| r.name == name) {
+            return Ok(Some(r));
+        }
+        if !more {
+            return Ok(None);
+        }
+        page += 1;
+    }
+}
