@@ -4,6 +4,7 @@
 //! Used by the end-to-end tests and by the local demo.
 
 pub mod function;
+pub mod function_url;
 pub mod moto;
 pub mod runtime_api;
 pub mod sim_process;

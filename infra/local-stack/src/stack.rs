@@ -101,8 +101,14 @@ impl Stack {
         let deployed = template.deploy(&sdk, &options.prefix, &parameters).await?;
 
         // The secret holds the simulator's service account, as an operator would set it.
+        // Secrets that generate something other than a password (e.g. the callback signing
+        // keys) keep their generated value.
         for (logical, res) in &deployed.resources {
-            if res.kind == "AWS::SecretsManager::Secret" {
+            let service_account = matches!(
+                template.secret_generated_key(logical).as_deref(),
+                None | Some("password")
+            );
+            if res.kind == "AWS::SecretsManager::Secret" && service_account {
                 aws_sdk_secretsmanager::Client::new(&sdk)
                     .put_secret_value()
                     .secret_id(&res.reference)

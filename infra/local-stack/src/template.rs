@@ -123,6 +123,17 @@ impl Template {
             .map(|(_, t, _)| t)
     }
 
+    /// The `GenerateSecretString.GenerateStringKey` of a secret (`password`, `current`, …).
+    pub fn secret_generated_key(&self, logical: &str) -> Option<String> {
+        self.resources()
+            .find(|(l, t, _)| *l == logical && *t == "AWS::SecretsManager::Secret")?
+            .2
+            .get("GenerateSecretString")?
+            .get("GenerateStringKey")?
+            .as_str()
+            .map(str::to_string)
+    }
+
     /// Parameter defaults, overridden by `overrides`.
     pub fn parameters(&self, overrides: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
@@ -280,7 +291,7 @@ impl Template {
             );
         }
 
-        for (logical, _, _) in self
+        for (logical, _, props) in self
             .resources()
             .filter(|(_, t, _)| *t == "AWS::SecretsManager::Secret")
         {
@@ -288,7 +299,7 @@ impl Template {
             let created = sm
                 .create_secret()
                 .name(&name)
-                .secret_string("{}")
+                .secret_string(generated_secret(props))
                 .send()
                 .await
                 .with_context(|| format!("creating secret {name}"))?;
@@ -419,6 +430,32 @@ impl Template {
                 .flatten()
         })
     }
+}
+
+/// What `GenerateSecretString` would store: its plain `SecretStringTemplate` (a `!Sub` one is
+/// left as `{}`) with `GenerateStringKey` set to random letters and digits.
+fn generated_secret(props: &Value) -> String {
+    let Some(spec) = props.get("GenerateSecretString") else {
+        return "{}".into();
+    };
+    let mut doc: serde_json::Map<String, serde_json::Value> = spec
+        .get("SecretStringTemplate")
+        .and_then(Value::as_str)
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    if let Some(key) = spec.get("GenerateStringKey").and_then(Value::as_str) {
+        let len = spec
+            .get("PasswordLength")
+            .and_then(Value::as_u64)
+            .unwrap_or(32) as usize;
+        let mut value = String::new();
+        while value.len() < len {
+            value.push_str(&uuid::Uuid::new_v4().simple().to_string());
+        }
+        value.truncate(len);
+        doc.insert(key.into(), value.into());
+    }
+    serde_json::Value::Object(doc).to_string()
 }
 
 /// A scalar value: a literal, or `!Ref` to a parameter or created resource.

@@ -2,6 +2,7 @@
 //! surface the functions need, so the handlers stay free of SDK plumbing:
 //! - [`workflow_store`]: DynamoDB claims, leases, conditional transitions, TTL;
 //! - [`s3_objects`]: object facts, streaming reads that hash while they read, tagging;
+//! - [`replay_guard`]: refusal of replayed callback event ids (conditional writes, TTL);
 //! - [`links`]: which S3 object versions each OpenText record governs (P3);
 //! - [`object_lock`]: legal holds and retention on object versions, read via HeadObject;
 //! - [`secrets`]: the OpenText service account from Secrets Manager;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod hashing;
 pub mod links;
 pub mod object_lock;
+pub mod replay_guard;
 pub mod s3_objects;
 pub mod secrets;
 pub mod workflow_store;

@@ -4,6 +4,7 @@
 //! - [`workflow`]: declaration states, the legal transitions, the work item;
 //! - [`audit`]: audit events, one JSON line each;
 //! - [`idempotency`]: keys per object version and OpenText external identities;
+//! - [`callback_signature`]: HMAC-SHA256 signatures of OpenText event callbacks;
 //! - [`s3key`]: decoding object keys from S3 event notifications;
 //! - [`retention`]: RSI + record date → Object Lock retain-until, never shortening COMPLIANCE;
 //! - [`drift`]: P3 reconciliation, classifying disagreements between OpenText and S3.
@@ -12,6 +13,7 @@
 
 pub mod archive;
 pub mod audit;
+pub mod callback_signature;
 pub mod drift;
 pub mod idempotency;
 pub mod lifecycle;

@@ -155,3 +155,39 @@ fn function_policies_are_least_privilege() {
         );
     }
 }
+
+#[test]
+fn public_function_urls_authenticate_every_call_and_can_do_little() {
+    // A Function URL with AuthType NONE is reachable by anyone: the function must verify a
+    // signature (its signing secret) and hold only what accepting an event needs.
+    let t = template();
+    let mut public = 0;
+    for (name, f) in resources_of(&t, "AWS::Serverless::Function") {
+        if f["FunctionUrlConfig"]["AuthType"].as_str() != Some("NONE") {
+            continue;
+        }
+        public += 1;
+        let env = &f["Environment"]["Variables"];
+        assert!(
+            matches!(env["SIGNING_SECRET_ID"], Value::Tagged(_)),
+            "{name}: a public URL needs a signing secret"
+        );
+        let allowed = [
+            "sqs:SendMessage",
+            "dynamodb:UpdateItem",
+            "secretsmanager:GetSecretValue",
+        ];
+        for statement in f["Policies"][0]["Statement"].as_sequence().unwrap() {
+            let action = statement["Action"].as_str().unwrap_or_default();
+            assert!(allowed.contains(&action), "{name} grants {action}");
+            if action.starts_with("dynamodb:") {
+                // Only the replay-guard items (event ids), never declarations or audit.
+                assert!(
+                    yaml_text(&statement["Condition"]).contains("event#*"),
+                    "{name}: DynamoDB access limited to event# keys"
+                );
+            }
+        }
+    }
+    assert!(public >= 1, "the event intake has a Function URL");
+}

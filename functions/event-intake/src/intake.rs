@@ -1,0 +1,146 @@
+//! The handler: refuse early and cheaply, record the event id only once the call is proven
+//! authentic, enqueue, then confirm. A refused call enqueues nothing.
+//!
+//! Order: method (405) → body size (413) → signature and timestamp window (401) → contract
+//! (400) → replay guard (409 replayed, 503 same id in flight) → enqueue (503 on failure,
+//! id released so the sender's retry succeeds) → 202.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::lambda_function_urls::{
+    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
+};
+use http::HeaderValue;
+use records_aws::replay_guard::{Begin, ReplayGuard};
+
+use crate::keys::KeyRing;
+use crate::request::{self, Refusal};
+
+/// Built once per cold start.
+pub struct Deps {
+    pub keys: KeyRing,
+    pub guard: ReplayGuard,
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub max_body_bytes: usize,
+    pub window_secs: u64,
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// One callback → one HTTP answer. Never fails the invocation: every outcome is a status.
+pub async fn handle(deps: &Deps, req: LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
+    let source_ip = req
+        .request_context
+        .http
+        .source_ip
+        .clone()
+        .unwrap_or_default();
+    match intake(deps, &req).await {
+        Ok(event_id) => respond(202, serde_json::json!({ "accepted": event_id })),
+        Err(refusal) => {
+            tracing::warn!(
+                status = refusal.status,
+                reason = %refusal.message,
+                source_ip = %source_ip,
+                "callback refused"
+            );
+            let mut resp = respond(
+                refusal.status,
+                serde_json::json!({ "error": refusal.message }),
+            );
+            if refusal.status == 503 {
+                resp.headers
+                    .insert("retry-after", HeaderValue::from_static("5"));
+            }
+            resp
+        }
+    }
+}
+
+async fn intake(deps: &Deps, req: &LambdaFunctionUrlRequest) -> Result<String, Refusal> {
+    request::require_post(req)?;
+    let body = request::body_bytes(req, deps.max_body_bytes)?;
+    let keys = deps.keys.keys().await;
+    request::authenticate(req, &body, &keys, now_secs(), deps.window_secs)?;
+    let event = request::parse_event(&body)?;
+    let key = event.idempotency_key();
+
+    let token = match deps.guard.begin(key.as_str()).await {
+        Ok(Begin::Fresh { token }) => token,
+        Ok(Begin::Replayed) => {
+            return Err(Refusal::new(
+                409,
+                format!(
+                    "event {} was already accepted; not enqueued again",
+                    event.event_id
+                ),
+            ));
+        }
+        Ok(Begin::InFlight) => {
+            return Err(Refusal::new(
+                503,
+                format!(
+                    "event {} is being accepted by another call; retry",
+                    event.event_id
+                ),
+            ));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "replay guard unavailable");
+            return Err(Refusal::new(
+                503,
+                "temporarily unable to accept events; retry",
+            ));
+        }
+    };
+
+    let message = serde_json::to_string(&event).expect("a lifecycle event serialises");
+    let sent = deps
+        .sqs
+        .send_message()
+        .queue_url(&deps.queue_url)
+        .message_body(message)
+        .send()
+        .await;
+    if let Err(e) = sent {
+        tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), event_id = %event.event_id, "enqueue failed");
+        // Give the id back so the sender's retry of this very call is not taken for a replay.
+        if let Err(e) = deps.guard.release(key.as_str(), &token).await {
+            tracing::error!(error = %e, "releasing the event id failed; a retry is accepted once its lease expires");
+        }
+        return Err(Refusal::new(
+            503,
+            "temporarily unable to enqueue the event; retry",
+        ));
+    }
+    if let Err(e) = deps.guard.accept(key.as_str(), &token).await {
+        // Enqueued: answer 202. The pending item still refuses replays until its lease
+        // expires; a later duplicate is absorbed by the workers' idempotency.
+        tracing::warn!(error = %e, event_id = %event.event_id, "could not mark the event id accepted");
+    }
+    tracing::info!(
+        event_id = %event.event_id,
+        event_type = event.event_type.as_str(),
+        node_id = event.node_id,
+        "event accepted"
+    );
+    Ok(event.event_id)
+}
+
+fn respond(status: u16, body: serde_json::Value) -> LambdaFunctionUrlResponse {
+    let mut resp = LambdaFunctionUrlResponse::default();
+    resp.status_code = status as i64;
+    resp.headers
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    resp.headers
+        .insert("cache-control", HeaderValue::from_static("no-store"));
+    resp.body = Some(body.to_string());
+    resp.is_base64_encoded = false;
+    resp
+}

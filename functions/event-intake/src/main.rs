@@ -1,0 +1,76 @@
+//! Lambda entry point: configuration, keys and clients built once; then the handler.
+
+use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlRequest;
+use event_intake::config::Config;
+use event_intake::intake::{Deps, handle};
+use event_intake::keys::KeyRing;
+use lambda_runtime::{LambdaEvent, service_fn};
+use records_aws::replay_guard::ReplayGuard;
+
+/// A `pending` event id blocks others this long: longer than the function's timeout, so a
+/// call that died mid-way is retried rather than taken for a replay forever.
+const GUARD_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_current_span(true)
+        .without_time() // CloudWatch stamps each line
+        .init();
+    let deps = match build().await {
+        Ok(deps) => deps,
+        Err(e) => {
+            tracing::error!(error = %e, "records-bridge event intake cannot start");
+            report_init_error(&e.to_string()).await;
+            std::process::exit(1);
+        }
+    };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<LambdaFunctionUrlRequest>| async move {
+            Ok::<_, lambda_runtime::Error>(handle(deps, event.payload).await)
+        },
+    ))
+    .await
+}
+
+async fn build() -> anyhow::Result<Deps> {
+    let config = Config::from_env(|k| std::env::var(k).ok())?;
+    let sdk = records_aws::config::load().await;
+    let keys = KeyRing::load(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        &config.signing_secret_id,
+        config.keys_cache,
+    )
+    .await?;
+    let guard = ReplayGuard::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        &config.workflow_table,
+        config.replay_memory(),
+        GUARD_LEASE,
+    );
+    Ok(Deps {
+        keys,
+        guard,
+        sqs: aws_sdk_sqs::Client::new(&sdk),
+        queue_url: config.lifecycle_queue_url,
+        max_body_bytes: config.max_body_bytes,
+        window_secs: config.window_secs,
+    })
+}
+
+/// Tells the Lambda service why initialisation failed (`/runtime/init/error`).
+async fn report_init_error(message: &str) {
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return;
+    };
+    let body = serde_json::json!({ "errorType": "Runtime.InitError", "errorMessage": message });
+    let _ = reqwest::Client::new()
+        .post(format!("http://{api}/2018-06-01/runtime/init/error"))
+        .header("Lambda-Runtime-Function-Error-Type", "Runtime.InitError")
+        .json(&body)
+        .send()
+        .await;
+}

@@ -1,0 +1,218 @@
+//! The pure half of the intake: from a Function URL request to a verified, validated event,
+//! or a refusal with its HTTP status. No I/O, so every refusal is unit tested here.
+
+use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlRequest;
+use base64::Engine;
+use records_domain::LifecycleEvent;
+use records_domain::callback_signature::{self, SIGNATURE_HEADER, SigningKeys, TIMESTAMP_HEADER};
+
+/// A refused call: the status and a message safe to show the caller (no secrets, no
+/// signatures, no body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+/// Only POST carries an event.
+pub fn require_post(req: &LambdaFunctionUrlRequest) -> Result<(), Refusal> {
+    match req.request_context.http.method.as_deref() {
+        Some(m) if m.eq_ignore_ascii_case("POST") => Ok(()),
+        other => Err(Refusal::new(
+            405,
+            format!(
+                "method {} not allowed; POST the event",
+                other.unwrap_or("?")
+            ),
+        )),
+    }
+}
+
+/// The raw body bytes (decoding base64 when the Function URL encoded them), refused with 413
+/// above `max` bytes before anything else is done with it.
+pub fn body_bytes(req: &LambdaFunctionUrlRequest, max: usize) -> Result<Vec<u8>, Refusal> {
+    let too_large = || {
+        Refusal::new(
+            413,
+            format!("body larger than {max} bytes; events are small JSON documents"),
+        )
+    };
+    let text = req.body.as_deref().unwrap_or("");
+    if !req.is_base64_encoded {
+        if text.len() > max {
+            return Err(too_large());
+        }
+        return Ok(text.as_bytes().to_vec());
+    }
+    // Refuse on the encoded length first, so an oversize body is never decoded.
+    if text.len() > max.div_ceil(3) * 4 + 4 {
+        return Err(too_large());
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| Refusal::new(400, "body marked base64 is not valid base64"))?;
+    if bytes.len() > max {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// A header's value (names are case-insensitive; repeated headers are joined with ", ").
+pub fn header(req: &LambdaFunctionUrlRequest, name: &str) -> Option<String> {
+    let values: Vec<&str> = req
+        .headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+/// Signature then timestamp window; any failure is 401 with the reason.
+pub fn authenticate(
+    req: &LambdaFunctionUrlRequest,
+    body: &[u8],
+    keys: &SigningKeys,
+    now: i64,
+    window_secs: u64,
+) -> Result<(), Refusal> {
+    callback_signature::check(
+        keys,
+        header(req, TIMESTAMP_HEADER).as_deref(),
+        header(req, SIGNATURE_HEADER).as_deref(),
+        body,
+        now,
+        window_secs,
+    )
+    .map(|_| ())
+    .map_err(|e| Refusal::new(401, e.to_string()))
+}
+
+/// The event contract (`schemas/lifecycle-event.schema.json`); 400 naming the problem. The
+/// source is set here whatever the sender wrote: only records-bridge says where an event
+/// came from.
+pub fn parse_event(body: &[u8]) -> Result<LifecycleEvent, Refusal> {
+    let mut event = LifecycleEvent::parse(body)
+        .map_err(|e| Refusal::new(400, format!("invalid lifecycle event: {e}")))?;
+    event.source = Some(records_domain::lifecycle::EventSource::Callback);
+    Ok(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    const KEY: &str = "test-signing-key-0123456789abcdef0123";
+    const EVENT: &str = r#"{"schema":1,"event_id":"otcs-1","type":"hold.applied","node_id":10001,"occurred_at":"2026-11-25T10:00:00Z","actor":{"user_id":1000},"data":{"hold_id":6100},"source":"poller"}"#;
+
+    fn keys() -> SigningKeys {
+        SigningKeys {
+            current: KEY.into(),
+            previous: None,
+        }
+    }
+
+    fn request(body: &str, base64: bool, headers: &[(&str, String)]) -> LambdaFunctionUrlRequest {
+        let mut r = LambdaFunctionUrlRequest::default();
+        r.request_context.http.method = Some("POST".into());
+        r.body = Some(body.into());
+        r.is_base64_encoded = base64;
+        for (k, v) in headers {
+            r.headers.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        r
+    }
+
+    fn signed(body: &str, ts: i64) -> Vec<(&'static str, String)> {
+        let t = ts.to_string();
+        vec![
+            ("X-Records-Bridge-Timestamp", t.clone()),
+            (
+                "X-Records-Bridge-Signature",
+                format!(
+                    "v1={}",
+                    callback_signature::sign(KEY.as_bytes(), &t, body.as_bytes())
+                ),
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_signed_event_passes_and_its_source_is_ours() {
+        let req = request(EVENT, false, &signed(EVENT, 1000));
+        require_post(&req).unwrap();
+        let body = body_bytes(&req, 4096).unwrap();
+        authenticate(&req, &body, &keys(), 1000, 300).unwrap();
+        let event = parse_event(&body).unwrap();
+        assert_eq!(
+            event.source,
+            Some(records_domain::lifecycle::EventSource::Callback)
+        );
+    }
+
+    #[test]
+    fn size_is_checked_on_plain_and_base64_bodies() {
+        let big = "x".repeat(4097);
+        assert_eq!(
+            body_bytes(&request(&big, false, &[]), 4096)
+                .unwrap_err()
+                .status,
+            413
+        );
+        let enc = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
+        assert_eq!(
+            body_bytes(&request(&enc(big.as_bytes()), true, &[]), 4096)
+                .unwrap_err()
+                .status,
+            413
+        );
+        let exact = vec![b'y'; 4096];
+        assert_eq!(
+            body_bytes(&request(&enc(&exact), true, &[]), 4096).unwrap(),
+            exact
+        );
+        assert_eq!(
+            body_bytes(&request("@@", true, &[]), 4096)
+                .unwrap_err()
+                .status,
+            400
+        );
+    }
+
+    #[test]
+    fn refusals_carry_their_status() {
+        let mut get = request(EVENT, false, &[]);
+        get.request_context.http.method = Some("GET".into());
+        assert_eq!(require_post(&get).unwrap_err().status, 405);
+        let unsigned = request(EVENT, false, &[]);
+        let r = authenticate(&unsigned, EVENT.as_bytes(), &keys(), 1000, 300).unwrap_err();
+        assert_eq!((r.status, r.message.contains("Timestamp")), (401, true));
+        let stale = request(EVENT, false, &signed(EVENT, 1000));
+        assert_eq!(
+            authenticate(&stale, EVENT.as_bytes(), &keys(), 1301, 300)
+                .unwrap_err()
+                .status,
+            401
+        );
+        let r = parse_event(br#"{"schema":1"#).unwrap_err();
+        assert_eq!(r.status, 400);
+        let r = parse_event(EVENT.replace("hold.applied", "hold.exploded").as_bytes()).unwrap_err();
+        assert!(
+            r.status == 400 && r.message.contains("unknown variant"),
+            "{r:?}"
+        );
+    }
+}
