@@ -12,7 +12,9 @@
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
-use aws_sdk_s3::types::{ChecksumMode, ObjectLockLegalHoldStatus, ObjectLockMode, StorageClass};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, ChecksumMode, ObjectLockLegalHoldStatus, ObjectLockMode, StorageClass,
+};
 use base64::Engine;
 use futures_util::{StreamExt, TryStreamExt};
 use records_domain::archive::{ArchivedCopy, PlannedCopy};
@@ -178,6 +180,9 @@ async fn put(
         .key(&p.key)
         .body(body)
         .content_length(size as i64)
+        // The algorithm names the header S3 (and moto's Object Lock check) expects; the value
+        // is ours, so the SDK does not hash the stream again.
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
         .checksum_sha256(b64(sha256))
         .storage_class(StorageClass::from(policy.storage_class.as_str()))
         .metadata("otcs-node-id", run.node_id.to_string())
