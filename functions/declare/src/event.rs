@@ -143,6 +143,11 @@ impl ObjectEvent {
     pub fn is_relevant(&self) -> bool {
         self.event_name.starts_with("ObjectCreated:") || self.event_name == "ObjectTagging:Put"
     }
+
+    /// A delete marker hid the object (P3: reported on the governing records).
+    pub fn is_delete_marker(&self) -> bool {
+        self.event_name == "ObjectRemoved:DeleteMarkerCreated"
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +185,16 @@ mod tests {
         assert_eq!(events[0].key, "in/café +1.csv");
         assert_eq!(events[0].version_id, None);
         assert_eq!(events[0].principal, None);
+    }
+
+    #[test]
+    fn a_delete_marker_is_reported_not_declared() {
+        let body = REAL_S3.replace("ObjectCreated:Put", "ObjectRemoved:DeleteMarkerCreated");
+        let Notification::Objects(events) = parse_body(&body).unwrap() else {
+            panic!("expected objects")
+        };
+        assert!(events[0].is_delete_marker());
+        assert!(!events[0].is_relevant(), "never declared");
     }
 
     #[test]

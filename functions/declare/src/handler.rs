@@ -53,10 +53,18 @@ async fn handle_message(deps: &Deps, msg: &SqsMessage, inv: &Invocation) -> bool
         }
     };
     let mut all_ok = true;
-    for event in events.iter().filter(|e| e.is_relevant()) {
+    for event in events
+        .iter()
+        .filter(|e| e.is_relevant() || e.is_delete_marker())
+    {
         let span = tracing::info_span!("object", bucket = %event.bucket, key = %event.key, version_id = ?event.version_id, trigger = %event.event_name);
         let _enter = span.enter();
-        match declare(deps, event, inv).await {
+        let result = if event.is_delete_marker() {
+            crate::deleted::report(deps, event, inv).await
+        } else {
+            declare(deps, event, inv).await
+        };
+        match result {
             Ok(Declared::Record {
                 node_id,
                 version_number,

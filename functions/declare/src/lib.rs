@@ -5,10 +5,12 @@
 //! - [`handler`]: the SQS batch with partial failures;
 //! - [`declare`]: the per-version workflow over the DynamoDB store;
 //! - [`opentext_steps`]: upload / adopt, categories, RM classification;
+//! - [`deleted`]: delete markers on governed objects, reported on their records (P3);
 //! - [`config`]: environment and policy, checked at cold start.
 
 pub mod config;
 pub mod declare;
+pub mod deleted;
 pub mod event;
 pub mod handler;
 mod opentext_steps;

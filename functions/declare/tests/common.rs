@@ -49,6 +49,13 @@ rules:
     on_existing_name: refuse
     classification: { id: 4102 }
     record: { rsi: LEG-EVENT, official: true, record_date: upload_time }
+  - name: p3-reference-versions
+    match: { key_prefix: "p3/" }
+    destination: { folder_id: 2103 }
+    mode: reference
+    on_existing_name: new_version
+    classification: { id: 4102 }
+    record: { rsi: LEG-EVENT, official: true, record_date: upload_time }
 "#;
 
 pub fn options() -> StackOptions {
