@@ -31,12 +31,25 @@ pub(crate) async fn sync(ctx: &Ctx<'_>) -> Result<Handled, WorkerError> {
                 .objects
                 .tags(&object.bucket, &object.key, Some(&object.version_id))
                 .await?;
-            let wanted = legal_hold_wanted(
+            let mut wanted = legal_hold_wanted(
                 !in_force.is_empty(),
                 tags.get(RETENTION_TAG).map(String::as_str),
             );
             if state.legal_hold != wanted {
                 ctx.lock.set_legal_hold(&object, wanted).await?;
+            }
+            if !wanted {
+                // A retention sync may have tagged the version meanwhile (it tags before it
+                // holds): look again, so a concurrent hold-off cannot undo its hold.
+                let again = ctx
+                    .deps
+                    .objects
+                    .tags(&object.bucket, &object.key, Some(&object.version_id))
+                    .await?;
+                if legal_hold_wanted(false, again.get(RETENTION_TAG).map(String::as_str)) {
+                    ctx.lock.set_legal_hold(&object, true).await?;
+                    wanted = true;
+                }
             }
             let on_off = if wanted { "ON" } else { "OFF" };
             let reason = match (ctx.event.event_type.as_str(), in_force.is_empty(), wanted) {
