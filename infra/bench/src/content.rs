@@ -1,10 +1,10 @@
 //! Deterministic test content: byte `i` of every object is a pure function of `i`
-//! (SplitMix64 words), so the same bytes can be streamed into S3 and, separately, into the
+//! (a SplitMix64 block of 1 MiB, repeated), so the same bytes can be streamed into S3 and, separately, into the
 //! simulator without ever holding an object in memory.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 
 use futures_util::FutureExt;
@@ -22,14 +22,27 @@ fn splitmix64(i: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Content repeats with this period: a pseudo-random block generated once, so producing
+/// bytes costs a copy (the upload baseline must not be slowed by its own source).
+const BLOCK: usize = 1024 * 1024;
+
+fn block() -> &'static [u8] {
+    static BLOCK_BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BLOCK_BYTES.get_or_init(|| {
+        (0..BLOCK as u64 / 8)
+            .flat_map(|i| splitmix64(i).to_le_bytes())
+            .collect()
+    })
+}
+
 /// Fills `buf` with the content bytes starting at offset `pos`.
 pub fn fill(mut pos: u64, buf: &mut [u8]) {
+    let block = block();
     let mut i = 0;
     while i < buf.len() {
-        let word = splitmix64(pos / 8).to_le_bytes();
-        let off = (pos % 8) as usize;
-        let n = (8 - off).min(buf.len() - i);
-        buf[i..i + n].copy_from_slice(&word[off..off + n]);
+        let off = (pos % BLOCK as u64) as usize;
+        let n = (BLOCK - off).min(buf.len() - i);
+        buf[i..i + n].copy_from_slice(&block[off..off + n]);
         i += n;
         pos += n as u64;
     }
@@ -116,12 +129,13 @@ mod tests {
 
     #[test]
     fn any_split_gives_the_same_bytes() {
-        let mut whole = vec![0u8; 100];
+        let len = BLOCK + 100;
+        let mut whole = vec![0u8; len];
         fill(0, &mut whole);
-        let mut parts = vec![0u8; 100];
-        let (a, b) = parts.split_at_mut(13);
+        let mut parts = vec![0u8; len];
+        let (a, b) = parts.split_at_mut(BLOCK - 13);
         fill(0, a);
-        fill(13, b);
+        fill((BLOCK - 13) as u64, b);
         assert_eq!(whole, parts);
         assert_ne!(whole[..8], whole[8..16]);
     }

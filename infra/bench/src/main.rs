@@ -80,6 +80,9 @@ struct Cli {
     /// Parts to run.
     #[arg(long, value_delimiter = ',', default_value = "size,startup,declare")]
     only: Vec<Part>,
+    /// Another declare binary (default: target/release/declare), e.g. a wrapper for tracing.
+    #[arg(long)]
+    declare_bin: Option<PathBuf>,
     #[command(subcommand)]
     child: Option<ChildCmd>,
 }
@@ -137,7 +140,10 @@ async fn main() -> Result<()> {
 
 async fn run(cli: &Cli) -> Result<()> {
     let root = local_stack::workspace_root();
-    let declare_bin = release_binary(&root, "declare")?;
+    let declare_bin = match &cli.declare_bin {
+        Some(p) => p.clone(),
+        None => release_binary(&root, "declare")?,
+    };
     let minimal_bin = release_binary(&root, "bench-minimal-lambda")?;
     print_machine(&[&declare_bin, &minimal_bin]);
 
@@ -162,6 +168,8 @@ async fn run(cli: &Cli) -> Result<()> {
     if cli.only.contains(&Part::Declare) {
         declarations(&mut stack, &cli.sizes_mib, cli.wall_runs.max(1)).await?;
     }
+    println!();
+    println!("load average at the end: {}", loadavg());
     Ok(())
 }
 
@@ -214,6 +222,7 @@ fn print_machine(bins: &[&Path]) {
             .unwrap_or_default();
         println!("binary: {} (built {built})", b.display());
     }
+    println!("load average at the start: {}", loadavg());
     println!(
         "note: moto, the simulator (in this process) and the function share these cores; figures are single runs unless stated."
     );
@@ -415,18 +424,45 @@ async fn declarations(stack: &mut Stack, sizes_mib: &[u64], runs: usize) -> Resu
                 .restart_function(BTreeMap::new())
                 .await
                 .context("fresh function process")?;
-            eprintln!("{mib} MiB run {}: declaring...", run + 1);
-            row.decl.push(declare_once(stack, &obj).await?);
+            // Odd runs measure the baselines first, so neither side always follows the
+            // other's disk writes (the simulator stores content in a temp dir).
+            let baselines_first = run % 2 == 1;
+            if !baselines_first {
+                eprintln!("{mib} MiB run {}: declaring...", run + 1);
+                row.decl.push(declare_once(stack, &obj).await?);
+            }
             eprintln!("{mib} MiB run {}: baseline (a) S3 read...", run + 1);
             row.s3.push(baseline_s3_read(stack, &obj).await?);
             eprintln!("{mib} MiB run {}: baseline (b) OpenText upload...", run + 1);
             row.ot.push(baseline_ot_upload(stack, &obj, run).await?);
+            if baselines_first {
+                eprintln!("{mib} MiB run {}: declaring...", run + 1);
+                row.decl.push(declare_once(stack, &obj).await?);
+            }
         }
         rows.push(row);
     }
+    let largest = sizes_mib.iter().copied().max().unwrap_or(1) * MIB;
+    let generator = generator_secs(largest).await?;
     print_memory(idle_hwm, &tiny_decl, &rows);
     print_wall(&rows);
+    println!(
+        "(b)'s content generator alone (copy of a 1 MiB block + SHA-256, to a sink, this process): {} MiB in {generator:.3} s ({:.0} MiB/s)",
+        largest / MIB,
+        largest as f64 / MIB as f64 / generator.max(1e-9)
+    );
     Ok(())
+}
+
+/// How long (b)'s generated source takes by itself, so it is known not to slow (b) down.
+async fn generator_secs(size: u64) -> Result<f64> {
+    use opentext_client::ContentSource;
+    let source = content::Generated::new(size, "gen.bin");
+    let started = Instant::now();
+    let mut reader = source.open().await?;
+    let n = tokio::io::copy(&mut reader, &mut tokio::io::sink()).await?;
+    ensure!(n == size, "generator gave {n} bytes");
+    Ok(started.elapsed().as_secs_f64())
 }
 
 fn print_memory(idle_hwm: u64, tiny: &Declaration, rows: &[SizeRow]) {
@@ -527,9 +563,24 @@ fn print_wall(rows: &[SizeRow]) {
             base,
             ratio
         );
+        if r.decl.len() > 1 {
+            let list = |v: Vec<f64>| {
+                v.iter()
+                    .map(|x| format!("{x:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            println!(
+                "{:>8}   runs: declaration {} | (a) {} | (b) {}",
+                "",
+                list(r.decl.iter().map(|d| d.wall.as_secs_f64()).collect()),
+                list(r.s3.iter().map(|b| b.secs).collect()),
+                list(r.ot.iter().map(|b| b.secs).collect())
+            );
+        }
     }
     println!(
-        "(declaration: wall time of the one poll that delivered the event: SQS receive, the invocation, SQS delete; the process is fresh, so it includes the OpenText sign-in, as (b) does. Rates in MiB/s; medians when --wall-runs > 1)"
+        "(declaration: wall time of the one poll that delivered the event: SQS receive, the invocation, SQS delete; the process is fresh, so it includes the OpenText sign-in, as (b) does. Rates in MiB/s; medians when --wall-runs > 1, order alternated)"
     );
 }
 
@@ -895,6 +946,15 @@ fn proc_field(text: &str, field: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn ms(d: Duration) -> f64 {
