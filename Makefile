@@ -31,7 +31,7 @@ bench: moto-venv
 	cargo build --release -p declare
 	cargo build --release -p bench
 	cargo build --release -p opentext-sim
-	cargo run --release -q -p bench --bin records-bench -- --sizes-mib 1,64,512 --runs 10
+	cargo run --release -q -p bench --bin records-bench -- --sizes-mib 1,64,512 --runs 10 --wall-runs 3
 	cargo run --release -q -p opentext-client --bin ot-upload-bench -- --sim-bin target/release/opentext-sim
 
 ## lint: template, formatting, clippy (as CI)
