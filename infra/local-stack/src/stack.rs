@@ -68,6 +68,38 @@ impl Sim {
     }
 }
 
+/// Another function of the stack, with its own Runtime API and (if queue-fed) event source.
+pub struct Companion {
+    pub runtime: RuntimeApi,
+    pub function: FunctionProcess,
+    pub source: Option<SqsEventSource>,
+}
+
+impl Companion {
+    /// Feeds the function from its queue until the queue is quiet (like `Stack::drain`).
+    pub async fn drain(&self, max_polls: usize) -> Result<usize> {
+        let Some(source) = &self.source else {
+            return Ok(0);
+        };
+        let (mut handled, mut quiet) = (0, 0);
+        for _ in 0..max_polls {
+            let r = source
+                .poll_once(&self.runtime, Duration::from_secs(1))
+                .await?;
+            if r.received == 0 {
+                quiet += 1;
+                if quiet >= 2 {
+                    break;
+                }
+            } else {
+                quiet = 0;
+                handled += r.deleted;
+            }
+        }
+        Ok(handled)
+    }
+}
+
 pub struct Stack {
     pub moto: Moto,
     pub sdk: aws_config::SdkConfig,
@@ -174,6 +206,46 @@ impl Stack {
             );
         }
         Ok(())
+    }
+
+    /// Starts another function of the same template against the same moto and simulator
+    /// (e.g. the lifecycle worker beside declare, for the demo).
+    pub async fn companion(
+        &self,
+        binary: &std::path::Path,
+        logical_id: &str,
+        echo_logs: bool,
+    ) -> Result<Companion> {
+        let mut env = self
+            .template
+            .function_environment(logical_id, &self.deployed)?;
+        env.insert("AWS_ENDPOINT_URL".into(), self.moto.endpoint().to_string());
+        env.insert("S3_FORCE_PATH_STYLE".into(), "true".into());
+        env.entry("RUST_LOG".into())
+            .or_insert_with(|| "info".into());
+        let runtime = RuntimeApi::start(logical_id).await?;
+        let function =
+            FunctionProcess::spawn(binary, &runtime.address(), logical_id, &env, echo_logs)?;
+        let source = match self.template.function_queue(logical_id) {
+            Some(queue) => {
+                let mut source =
+                    SqsEventSource::new(self.sqs(), self.deployed.reference(&queue)?).await?;
+                source.retry_delay = Some(Duration::ZERO);
+                Some(source)
+            }
+            None => None,
+        };
+        if let Err(e) = runtime.wait_first_poll(Duration::from_secs(30)).await {
+            bail!(
+                "{logical_id} did not start: {e}; logs:\n{}",
+                function.logs().join("\n")
+            );
+        }
+        Ok(Companion {
+            runtime,
+            function,
+            source,
+        })
     }
 
     /// Replaces the function process (after a crash), optionally with other extra env.

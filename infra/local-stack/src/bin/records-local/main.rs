@@ -3,6 +3,8 @@
 //! `declare` function under a Lambda Runtime API emulator fed by the SQS queue; uploads
 //! sample files; prints what became of each; then keeps declaring new uploads until Ctrl-C.
 
+mod lifecycle;
+
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
@@ -67,7 +69,13 @@ async fn main() -> Result<()> {
     }
     let root = local_stack::workspace_root();
     let bin = |name: &str| root.join("target/debug").join(name);
-    for name in ["declare", "opentext-sim"] {
+    for name in [
+        "declare",
+        "opentext-sim",
+        "lifecycle-worker",
+        "event-intake",
+        "event-poller",
+    ] {
         if !bin(name).exists() {
             bail!(
                 "{} is not built: run `make demo` (it builds it)",
@@ -84,6 +92,9 @@ async fn main() -> Result<()> {
         .parameters
         .insert("DeclarationPolicy".into(), policy);
     options.prefix = "demo".into();
+    options
+        .parameters
+        .insert("ArchiveFolderIds".into(), "2200".into());
     let stack = Stack::start_with_sim(options, Sim::Process(sim)).await?;
     let bucket = stack.resource("GovernedBucket");
     println!("  OpenText simulator  {}", stack.sim.base_url());
@@ -143,6 +154,8 @@ async fn main() -> Result<()> {
             s.key, state, record, class, check
         );
     }
+    lifecycle::run(&stack).await?;
+
     println!("\n• where to look next");
     let admin = stack.sim.admin_url();
     println!(
