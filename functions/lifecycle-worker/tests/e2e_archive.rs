@@ -151,7 +151,13 @@ async fn a_crash_after_each_archive_step_is_finished_by_a_rerun_exactly_once() {
         "stub_added",
         "released",
     ];
-    let mut stack = stack_with_env(&[("RECORDS_BRIDGE_FAULT_CRASH_AFTER", steps[0])]).await;
+    // Six crashes and the live-lease retries after each take more deliveries than the
+    // default 5 before the DLQ.
+    let mut stack = stack_with(
+        &[("RECORDS_BRIDGE_FAULT_CRASH_AFTER", steps[0])],
+        &[("MaxReceiveCount", "1000")],
+    )
+    .await;
     // Short, so the dead attempt's lease (deadline + 5 s) expires soon; longer than the 10 s
     // kept back for bookkeeping.
     stack.source_mut().invoke_timeout = std::time::Duration::from_secs(15);

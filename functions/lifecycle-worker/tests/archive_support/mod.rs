@@ -40,6 +40,11 @@ pub const RECORD_DATE: &str = "2026-01-15T00:00:00Z";
 pub const RETAIN_UNTIL_SECS: i64 = 1_989_360_000; // 2033-01-15T00:00:00Z
 
 pub async fn stack_with_env(env: &[(&str, &str)]) -> Stack {
+    stack_with(env, &[]).await
+}
+
+/// A stack with extra function environment and template parameters.
+pub async fn stack_with(env: &[(&str, &str)], parameters: &[(&str, &str)]) -> Stack {
     let mut o = StackOptions::new(
         env!("CARGO_BIN_EXE_lifecycle-worker"),
         "LifecycleWorkerFunction",
@@ -50,6 +55,9 @@ pub async fn stack_with_env(env: &[(&str, &str)]) -> Stack {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    for (k, v) in parameters {
+        o.parameters.insert(k.to_string(), v.to_string());
+    }
     Stack::start(o).await.expect("stack starts")
 }
 
