@@ -296,3 +296,55 @@ async fn a_checksum_mismatch_or_a_hold_means_no_release_is_ever_attempted() {
         "no purge: {requests:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_permanent_record_is_archived_under_a_legal_hold_not_a_date() {
+    let mut stack = stack_with_env(&[]).await;
+    let node = record_with(&stack, "personnel-file", 4101, "HR-PERM").await;
+    archive_requested(&stack, "perm-1", node).await;
+    assert_eq!(
+        run_until(&mut stack, node, &["done", "failed"]).await,
+        Ended::State("done".into()),
+        "{}",
+        stack.function.logs().join("\n")
+    );
+    let versions = archive_versions(&stack, node).await;
+    assert_eq!(versions.len(), 3);
+    for (key, version_id) in &versions {
+        let h = stack
+            .s3()
+            .head_object()
+            .bucket(archive_bucket(&stack))
+            .key(key)
+            .version_id(version_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            h.object_lock_legal_hold_status(),
+            Some(&aws_sdk_s3::types::ObjectLockLegalHoldStatus::On),
+            "{key}: kept by a legal hold"
+        );
+        assert_eq!(
+            h.object_lock_retain_until_date(),
+            None,
+            "{key}: no date says forever"
+        );
+        let tags = stack
+            .s3()
+            .get_object_tagging()
+            .bucket(archive_bucket(&stack))
+            .key(key)
+            .version_id(version_id)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            tags.tag_set()
+                .iter()
+                .any(|t| t.key() == "records-bridge:retention" && t.value() == "permanent"),
+            "{key}: {:?}",
+            tags.tag_set()
+        );
+    }
+}

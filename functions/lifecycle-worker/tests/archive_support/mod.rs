@@ -94,6 +94,11 @@ pub fn contents(name: &str) -> Vec<Vec<u8>> {
 
 /// A 3-version document in Finance, classified FIN-01 with RSI FIN-7Y and [`RECORD_DATE`].
 pub async fn record(stack: &Stack, name: &str) -> u64 {
+    record_with(stack, name, 4100, "FIN-7Y").await
+}
+
+/// A 3-version document in Finance under RM classification `class_id` and RSI `rsi`.
+pub async fn record_with(stack: &Stack, name: &str, class_id: i64, rsi: &str) -> u64 {
     let ot = opentext(stack);
     let bodies = contents(name);
     let file = format!("{name}.pdf");
@@ -117,11 +122,11 @@ pub async fn record(stack: &Stack, name: &str) -> u64 {
     }
     let details = RecordUpdate {
         official: Some(true),
-        rsi: Some("FIN-7Y".into()),
+        rsi: Some(rsi.into()),
         record_date: Some(RECORD_DATE.into()),
         ..Default::default()
     };
-    ot.apply_rm_classification(node.id, 4100, &details, None)
+    ot.apply_rm_classification(node.id, class_id, &details, None)
         .await
         .expect("classify");
     node.id as u64
