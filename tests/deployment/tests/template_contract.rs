@@ -191,3 +191,24 @@ fn public_function_urls_authenticate_every_call_and_can_do_little() {
     }
     assert!(public >= 1, "the event intake has a Function URL");
 }
+
+#[test]
+fn archive_copies_are_locked_and_the_worker_can_neither_delete_nor_bypass_them() {
+    let t = template();
+    let archive = &t["Resources"]["ArchiveBucket"]["Properties"];
+    assert_eq!(archive["ObjectLockEnabled"].as_bool(), Some(true));
+    let worker = &t["Resources"]["LifecycleWorkerFunction"]["Properties"];
+    assert!(
+        yaml_text(&worker["Environment"]["Variables"]["ARCHIVE_BUCKET"]).contains("ArchiveBucket"),
+        "ARCHIVE_BUCKET names the bucket by reference"
+    );
+    let policies = yaml_text(&worker["Policies"]);
+    for forbidden in [
+        "s3:BypassGovernanceRetention",
+        "s3:DeleteObjectVersion",
+        "s3:PutBucketObjectLockConfiguration",
+    ] {
+        assert!(!policies.contains(forbidden), "worker grants {forbidden}");
+    }
+    assert!(policies.contains("-archive-${AWS::AccountId}-${AWS::Region}/*"));
+}
