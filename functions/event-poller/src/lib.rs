@@ -32,8 +32,16 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// The policy's governed destinations, plus the archive folders given.
+    /// The policy's governed destinations; archive folders from the policy's archive
+    /// triggers plus any given (the `ArchiveFolderIds` parameter).
     pub fn from_policy(policy: &Policy, archive_folders: impl IntoIterator<Item = u64>) -> Watch {
+        use records_domain::policy::archive::ArchiveTrigger;
+        let from_policy = policy.archive.iter().flat_map(|a| {
+            a.triggers.iter().filter_map(|t| match t {
+                ArchiveTrigger::FolderId(f) => Some(*f),
+                _ => None,
+            })
+        });
         let record_folders = policy
             .rules
             .iter()
@@ -44,7 +52,7 @@ impl Watch {
             .collect();
         Watch {
             record_folders,
-            archive_folders: archive_folders.into_iter().collect(),
+            archive_folders: archive_folders.into_iter().chain(from_policy).collect(),
         }
     }
 
@@ -233,6 +241,43 @@ impl Poller {
             .map_err(|e| PollError::Other(e.to_string()))?;
         tracing::info!(event_id = %event.event_id, r#type = event.event_type.as_str(), node_id = event.node_id, "event sent");
         Ok(Sent::Now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watches_governed_destinations_and_archive_trigger_folders() {
+        let policy = Policy::from_yaml(
+            r#"
+version: 1
+provenance: { category_id: 3100, attributes: { bucket: 2, key: 3, version_id: 4, etag: 5, size: 6, sha256: 7 } }
+rules:
+  - name: finance
+    match: { key_prefix: "finance/" }
+    destination: { folder_id: 2101 }
+    mode: copy
+    on_existing_name: new_version
+    classification: { id: 4100 }
+    record: { rsi: FIN-7Y, official: true, record_date: upload_time }
+  - name: drafts
+    match: { key_prefix: "drafts/" }
+    action: ignore
+archive:
+  triggers: [ { folder_id: 2200 }, { status: ARCHIVE } ]
+  versions: all
+  storage_class: GLACIER_IR
+  retention_mode: COMPLIANCE
+  release_content: false
+  location_attribute: "3100_9"
+"#,
+        )
+        .unwrap();
+        let watch = Watch::from_policy(&policy, [2300]);
+        assert_eq!(watch.record_folders, BTreeSet::from([2101]));
+        assert_eq!(watch.archive_folders, BTreeSet::from([2200, 2300]));
     }
 }
 
