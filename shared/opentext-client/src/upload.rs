@@ -106,40 +106,25 @@ impl Client {
             .unwrap_or(DEFAULT_PART_SIZE);
         let total = source.len();
         let mut reader = source.open().await?;
-        let short = |got: u64| {
-            Error::InvalidArgument(format!("content source ended after {got} of {total} bytes"))
-        };
         let mut sent: u64 = 0;
         let mut part_no: u64 = 1;
-        let mut want = part_size.min(total) as usize;
-        let mut chunk = read_part(&mut reader, want).await?;
-        if chunk.len() < want {
-            return Err(short(chunk.len() as u64));
-        }
         loop {
-            let after = sent + want as u64;
-            if after >= total {
-                if want > 0 || part_no == 1 {
-                    self.send_part(key, part_no, chunk).await?;
-                }
+            let want = part_size.min(total - sent) as usize;
+            let chunk = read_part(&mut reader, want).await?;
+            if chunk.len() < want {
+                return Err(Error::InvalidArgument(format!(
+                    "content source ended after {} of {total} bytes",
+                    sent + chunk.len() as u64
+                )));
+            }
+            if want > 0 || part_no == 1 {
+                self.send_part(key, part_no, chunk).await?;
+            }
+            sent += want as u64;
+            if sent >= total {
                 break;
             }
-            // Read the next part from the source while this one travels, so a slow source and
-            // a slow server overlap instead of adding up. Memory: two parts at most.
-            let next_want = part_size.min(total - after) as usize;
-            let (sent_part, next) = tokio::join!(
-                self.send_part(key, part_no, chunk),
-                read_part(&mut reader, next_want)
-            );
-            sent_part?;
-            let next = next?;
-            if next.len() < next_want {
-                return Err(short(after + next.len() as u64));
-            }
-            sent = after;
             part_no += 1;
-            want = next_want;
-            chunk = next;
         }
         // Extra bytes mean the declared length was wrong: refuse rather than truncate.
         let mut probe = [0u8; 1];
