@@ -9,6 +9,8 @@ use records_domain::{Policy, PolicyError};
 pub struct Config {
     pub opentext_base_url: String,
     pub opentext_secret_id: String,
+    /// The service account's name, for audit events (the secret holds its password).
+    pub opentext_service_user: String,
     pub workflow_table: String,
     pub audit_table: String,
     pub policy_source: PolicySource,
@@ -82,6 +84,9 @@ impl Config {
         Ok(Config {
             opentext_base_url: required("OPENTEXT_BASE_URL")?,
             opentext_secret_id: required("OPENTEXT_SECRET_ID")?,
+            opentext_service_user: get("OPENTEXT_SERVICE_USER")
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "records-bridge".to_string()),
             workflow_table: required("WORKFLOW_TABLE")?,
             audit_table: required("AUDIT_TABLE")?,
             policy_source,

@@ -84,7 +84,12 @@ pub async fn report(
         });
     }
     let line = flag_line(event);
-    let ot = deps.opentext.with_deadline(inv.opentext_deadline());
+    let ot = deps
+        .opentext
+        .client()
+        .await
+        .map_err(DeclareError::Retry)?
+        .with_deadline(inv.opentext_deadline());
     for node_id in &nodes {
         let node = ot
             .get_node(*node_id as i64)

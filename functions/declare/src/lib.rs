@@ -13,6 +13,7 @@ pub mod declare;
 pub mod deleted;
 pub mod event;
 pub mod handler;
+pub mod opentext_access;
 mod opentext_steps;
 pub mod progress;
 pub mod s3_source;
@@ -31,7 +32,8 @@ pub struct Deps {
     pub audit: AuditLog,
     /// Which S3 versions each record governs (P3 governance and the reconciler read them).
     pub links: records_aws::links::LinkStore,
-    pub opentext: opentext_client::Client,
+    /// Built on first use (see [`opentext_access`]).
+    pub opentext: opentext_access::OpenTextAccess,
     pub policy: Policy,
     pub actor: Actor,
     pub concurrency: usize,

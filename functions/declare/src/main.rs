@@ -45,14 +45,11 @@ async fn build() -> anyhow::Result<Deps> {
     let s3 = records_aws::config::s3_client(&sdk);
     let policy = load_policy(&config.policy_source, &s3).await?;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-    let account =
-        records_aws::secrets::service_account(&secrets, &config.opentext_secret_id).await?;
-    let mut credentials =
-        opentext_client::Credentials::new(account.username.clone(), account.password.as_str());
-    if let Some(domain) = &account.domain {
-        credentials = credentials.with_domain(domain.clone());
-    }
-    let opentext = opentext_client::Client::new(&config.opentext_base_url, credentials)?;
+    let opentext = declare::opentext_access::OpenTextAccess::new(
+        &config.opentext_base_url,
+        &config.opentext_secret_id,
+        secrets,
+    );
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     Ok(Deps {
         s3: S3Objects::new(s3),
@@ -63,7 +60,7 @@ async fn build() -> anyhow::Result<Deps> {
         policy,
         actor: Actor {
             kind: ActorKind::ServiceAccount,
-            id: account.username,
+            id: config.opentext_service_user,
         },
         concurrency: config.concurrency,
         deadline_margin: config.deadline_margin,

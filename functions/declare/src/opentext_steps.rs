@@ -148,7 +148,13 @@ pub(crate) async fn upload(
         .plan
         .clone()
         .ok_or_else(|| StepError::Permanent("no plan".into()))?;
-    let ot = run.deps.opentext.with_deadline(run.inv.opentext_deadline());
+    let ot = run
+        .deps
+        .opentext
+        .client()
+        .await
+        .map_err(StepError::Retry)?
+        .with_deadline(run.inv.opentext_deadline());
     let folder = folder_id as i64;
     let identity = run.key.external_identity();
     // Two passes at most: a create can lose a race to a concurrent create of the same name.
@@ -233,7 +239,13 @@ pub(crate) async fn classify(run: &mut Run<'_>, node_id: u64) -> Result<(), Step
         .sha256
         .clone()
         .ok_or_else(|| StepError::Permanent("no sha256".into()))?;
-    let ot = run.deps.opentext.with_deadline(run.inv.opentext_deadline());
+    let ot = run
+        .deps
+        .opentext
+        .client()
+        .await
+        .map_err(StepError::Retry)?
+        .with_deadline(run.inv.opentext_deadline());
     let node = node_id as i64;
     let categories = plan
         .category_values(&sha256)
