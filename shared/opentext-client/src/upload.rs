@@ -1,7 +1,8 @@
 //! Large files through the chunked ("multipart") upload API.
 //!
-//! Only one part is held in memory at a time: it is read from the source,
-//! sent (retried from the buffer if needed) and dropped before the next.
+//! Only one part is held in memory at a time: it is streamed to the server as
+//! it is read from the source (reading and sending overlap), kept for a retry,
+//! and dropped before the next.
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
@@ -110,15 +111,9 @@ impl Client {
         let mut part_no: u64 = 1;
         loop {
             let want = part_size.min(total - sent) as usize;
-            let chunk = read_part(&mut reader, want).await?;
-            if chunk.len() < want {
-                return Err(Error::InvalidArgument(format!(
-                    "content source ended after {} of {total} bytes",
-                    sent + chunk.len() as u64
-                )));
-            }
             if want > 0 || part_no == 1 {
-                self.send_part(key, part_no, chunk).await?;
+                self.stream_part(key, part_no, &mut reader, want, sent, total)
+                    .await?;
             }
             sent += want as u64;
             if sent >= total {
@@ -138,13 +133,47 @@ impl Client {
         Ok(())
     }
 
-    async fn send_part(&self, key: &str, part_no: u64, chunk: Bytes) -> Result<()> {
-        tracing::debug!(part = part_no, bytes = chunk.len(), "uploading part");
+    /// Sends one part while it is read: the first attempt streams the bytes as they come from
+    /// the source (reading and sending overlap), and keeps them so that a retry can resend
+    /// them from memory. Memory stays at one part.
+    async fn stream_part(
+        &self,
+        key: &str,
+        part_no: u64,
+        reader: &mut crate::content::ContentReader,
+        want: usize,
+        offset: u64,
+        total: u64,
+    ) -> Result<()> {
+        const CHUNK: usize = 64 * 1024;
+        tracing::debug!(part = part_no, bytes = want, "uploading part");
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+        let (done_tx, done_rx) = tokio::sync::watch::channel::<Option<Bytes>>(None);
+        let first_attempt = Arc::new(std::sync::Mutex::new(Some(rx)));
         let make: FormFactory = Arc::new(move || {
-            let chunk = chunk.clone(); // cheap: shares the buffer
+            let first_attempt = first_attempt.clone();
+            let mut done_rx = done_rx.clone();
             async move {
-                let len = chunk.len() as u64;
-                let part = Part::stream_with_length(reqwest::Body::from(chunk), len)
+                let streaming = first_attempt.lock().expect("not poisoned").take();
+                let body = match streaming {
+                    Some(rx) => reqwest::Body::wrap_stream(futures_util::stream::unfold(
+                        rx,
+                        |mut rx| async move { rx.recv().await.map(|item| (item, rx)) },
+                    )),
+                    None => {
+                        // A retry: wait until the whole part has been read, then resend it.
+                        let bytes = loop {
+                            if let Some(b) = done_rx.borrow().clone() {
+                                break b;
+                            }
+                            done_rx.changed().await.map_err(|_| {
+                                Error::InvalidArgument("part could not be read for a retry".into())
+                            })?;
+                        };
+                        reqwest::Body::from(bytes)
+                    }
+                };
+                let part = Part::stream_with_length(body, want as u64)
                     .file_name("part")
                     .mime_str("application/octet-stream")
                     .map_err(|e| Error::InvalidArgument(e.to_string()))?;
@@ -154,7 +183,36 @@ impl Client {
         });
         let req = Req::post(format!("/api/v2/multipart/{key}/{part_no}"))
             .multipart(make, Arc::new(|| true));
-        self.send(&req).await.map(|_| ())
+        let tee = async move {
+            let mut buf = BytesMut::with_capacity(want);
+            let mut tx = Some(tx);
+            while buf.len() < want {
+                let start = buf.len();
+                let mut limited = (&mut *reader).take(CHUNK.min(want - start) as u64);
+                if limited.read_buf(&mut buf).await? == 0 {
+                    break;
+                }
+                let chunk = Bytes::copy_from_slice(&buf[start..]);
+                // A failed first attempt drops its receiver; keep reading for the retry.
+                if let Some(t) = &tx
+                    && t.send(Ok(chunk)).await.is_err()
+                {
+                    tx = None;
+                }
+            }
+            if buf.len() < want {
+                return Err(Error::InvalidArgument(format!(
+                    "content source ended after {} of {total} bytes",
+                    offset + buf.len() as u64
+                )));
+            }
+            drop(tx);
+            let _ = done_tx.send(Some(buf.freeze()));
+            Ok(())
+        };
+        let (sent, read) = tokio::join!(self.send(&req), tee);
+        read?;
+        sent.map(|_| ())
     }
 
     /// Cleanup must still run when the caller's deadline is what failed the upload.
@@ -165,16 +223,4 @@ impl Client {
         }
         c
     }
-}
-
-/// Reads up to `want` bytes (fewer only at end of input) into one buffer.
-async fn read_part(reader: &mut crate::content::ContentReader, want: usize) -> Result<Bytes> {
-    let mut buf = BytesMut::with_capacity(want);
-    while buf.len() < want {
-        let mut limited = (&mut *reader).take((want - buf.len()) as u64);
-        if limited.read_buf(&mut buf).await? == 0 {
-            break;
-        }
-    }
-    Ok(buf.freeze())
 }
