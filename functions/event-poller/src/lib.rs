@@ -244,6 +244,12 @@ impl Poller {
     }
 }
 
+enum Sent {
+    Now,
+    Before,
+    ByAnotherRun,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,10 +285,4 @@ archive:
         assert_eq!(watch.record_folders, BTreeSet::from([2101]));
         assert_eq!(watch.archive_folders, BTreeSet::from([2200, 2300]));
     }
-}
-
-enum Sent {
-    Now,
-    Before,
-    ByAnotherRun,
 }
