@@ -10,20 +10,10 @@ use records_domain::{Actor, ActorKind};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(true)
-        .without_time() // CloudWatch stamps each line
-        .init();
+    lambda_support::init_logging();
     let deps = match build().await {
         Ok(deps) => deps,
-        Err(e) => {
-            // Refuse to start: Lambda reports the init error; nothing is consumed.
-            tracing::error!(error = %e, "records-bridge declare cannot start");
-            report_init_error(&e.to_string()).await;
-            std::process::exit(1);
-        }
+        Err(e) => lambda_support::refuse_start("declare", &e).await,
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(
@@ -66,18 +56,4 @@ async fn build() -> anyhow::Result<Deps> {
         deadline_margin: config.deadline_margin,
         crash_after: config.crash_after,
     })
-}
-
-/// Tells the Lambda service why initialisation failed (`/runtime/init/error`).
-async fn report_init_error(message: &str) {
-    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
-        return;
-    };
-    let body = serde_json::json!({ "errorType": "Runtime.InitError", "errorMessage": message });
-    let _ = reqwest::Client::new()
-        .post(format!("http://{api}/2018-06-01/runtime/init/error"))
-        .header("Lambda-Runtime-Function-Error-Type", "Runtime.InitError")
-        .json(&body)
-        .send()
-        .await;
 }

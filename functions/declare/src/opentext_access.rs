@@ -26,18 +26,14 @@ impl OpenTextAccess {
     pub async fn client(&self) -> Result<opentext_client::Client, String> {
         self.client
             .get_or_try_init(|| async {
-                let account = records_aws::secrets::service_account(&self.secrets, &self.secret_id)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let mut credentials = opentext_client::Credentials::new(
-                    account.username.clone(),
-                    account.password.as_str(),
-                );
-                if let Some(domain) = &account.domain {
-                    credentials = credentials.with_domain(domain.clone());
-                }
-                opentext_client::Client::new(&self.base_url, credentials)
-                    .map_err(|e| format!("OpenText client: {e}"))
+                lambda_support::opentext_service_client(
+                    &self.secrets,
+                    &self.secret_id,
+                    &self.base_url,
+                )
+                .await
+                .map(|(client, _account)| client)
+                .map_err(|e| e.to_string())
             })
             .await
             .cloned()

@@ -13,19 +13,10 @@ const GUARD_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(true)
-        .without_time() // CloudWatch stamps each line
-        .init();
+    lambda_support::init_logging();
     let deps = match build().await {
         Ok(deps) => deps,
-        Err(e) => {
-            tracing::error!(error = %e, "records-bridge event intake cannot start");
-            report_init_error(&e.to_string()).await;
-            std::process::exit(1);
-        }
+        Err(e) => lambda_support::refuse_start("event intake", &e).await,
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(
@@ -59,18 +50,4 @@ async fn build() -> anyhow::Result<Deps> {
         max_body_bytes: config.max_body_bytes,
         window_secs: config.window_secs,
     })
-}
-
-/// Tells the Lambda service why initialisation failed (`/runtime/init/error`).
-async fn report_init_error(message: &str) {
-    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
-        return;
-    };
-    let body = serde_json::json!({ "errorType": "Runtime.InitError", "errorMessage": message });
-    let _ = reqwest::Client::new()
-        .post(format!("http://{api}/2018-06-01/runtime/init/error"))
-        .header("Lambda-Runtime-Function-Error-Type", "Runtime.InitError")
-        .json(&body)
-        .send()
-        .await;
 }

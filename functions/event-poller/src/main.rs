@@ -8,18 +8,10 @@ use records_domain::Policy;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(true)
-        .without_time()
-        .init();
+    lambda_support::init_logging();
     let poller = match build().await {
         Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "records-bridge poller cannot start");
-            std::process::exit(1);
-        }
+        Err(e) => lambda_support::refuse_start("poller", &e).await,
     };
     let poller = &poller;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
@@ -30,16 +22,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-fn required(name: &str) -> anyhow::Result<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| anyhow::anyhow!("environment variable {name} is required"))
-}
-
 async fn build() -> anyhow::Result<Poller> {
     let sdk = records_aws::config::load().await;
-    let policy = Policy::from_yaml(&required("RECORDS_POLICY")?)?;
+    let policy = Policy::from_yaml(&lambda_support::required_env("RECORDS_POLICY")?)?;
     let archive_folders = std::env::var("ARCHIVE_FOLDER_IDS")
         .unwrap_or_default()
         .split(',')
@@ -50,22 +35,20 @@ async fn build() -> anyhow::Result<Poller> {
                 .map_err(|_| anyhow::anyhow!("ARCHIVE_FOLDER_IDS: {s:?} is not a node id"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-    let account =
-        records_aws::secrets::service_account(&secrets, &required("OPENTEXT_SECRET_ID")?).await?;
-    let mut credentials =
-        opentext_client::Credentials::new(account.username.clone(), account.password.as_str());
-    if let Some(domain) = &account.domain {
-        credentials = credentials.with_domain(domain.clone());
-    }
-    let table = required("WORKFLOW_TABLE")?;
+    let (opentext, _account) = lambda_support::opentext_service_client(
+        &aws_sdk_secretsmanager::Client::new(&sdk),
+        &lambda_support::required_env("OPENTEXT_SECRET_ID")?,
+        &lambda_support::required_env("OPENTEXT_BASE_URL")?,
+    )
+    .await?;
+    let table = lambda_support::required_env("WORKFLOW_TABLE")?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     Ok(Poller {
-        opentext: opentext_client::Client::new(&required("OPENTEXT_BASE_URL")?, credentials)?,
+        opentext,
         snapshots: SnapshotStore::new(dynamodb.clone(), &table),
         claims: WorkflowStore::new(dynamodb, &table, "claimed", &["done"]),
         sqs: aws_sdk_sqs::Client::new(&sdk),
-        queue_url: required("LIFECYCLE_QUEUE_URL")?,
+        queue_url: lambda_support::required_env("LIFECYCLE_QUEUE_URL")?,
         watch: Watch::from_policy(&policy, archive_folders),
     })
 }

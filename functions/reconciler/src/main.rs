@@ -6,18 +6,10 @@ use reconciler::{Reconciler, Request};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(true)
-        .without_time()
-        .init();
+    lambda_support::init_logging();
     let reconciler = match Reconciler::from_env().await {
         Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "records-bridge reconciler cannot start");
-            std::process::exit(1);
-        }
+        Err(e) => lambda_support::refuse_start("reconciler", &e).await,
     };
     let reconciler = &reconciler;
     lambda_runtime::run(service_fn(
