@@ -1,10 +1,7 @@
 //! The link store against moto: idempotent adds, concurrent adds kept, the Scan that
 //! enumerates only link items.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use local_stack::moto::Moto;
 use records_aws::links::{LinkStore, LinkedVersion};
 
@@ -12,24 +9,7 @@ async fn store() -> (Moto, aws_sdk_dynamodb::Client, LinkStore) {
     let moto = Moto::start().expect("moto");
     let sdk = local_stack::sdk_config(moto.endpoint()).await;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    ddb.create_table()
-        .table_name("wf")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
+    local_stack::create_workflow_table(&ddb, "wf")
         .await
         .unwrap();
     let links = LinkStore::new(ddb.clone(), "wf");

@@ -2,9 +2,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use local_stack::moto::Moto;
 use records_aws::replay_guard::{Begin, ReplayGuard};
 
@@ -12,24 +9,7 @@ async fn guard(lease: Duration) -> (Moto, ReplayGuard, aws_sdk_dynamodb::Client)
     let moto = Moto::start().expect("moto");
     let sdk = local_stack::sdk_config(moto.endpoint()).await;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    ddb.create_table()
-        .table_name("wf")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
+    local_stack::create_workflow_table(&ddb, "wf")
         .await
         .unwrap();
     let g = ReplayGuard::new(ddb.clone(), "wf", Duration::from_secs(86_700), lease);

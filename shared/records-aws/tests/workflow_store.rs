@@ -2,9 +2,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use local_stack::moto::Moto;
 use records_aws::workflow_store::{Claim, StoreError, WorkflowStore};
 
@@ -14,24 +11,7 @@ async fn store() -> (Moto, WorkflowStore) {
     let moto = Moto::start().expect("moto");
     let sdk = local_stack::sdk_config(moto.endpoint()).await;
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    ddb.create_table()
-        .table_name("wf")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
+    local_stack::create_workflow_table(&ddb, "wf")
         .await
         .unwrap();
     (moto, WorkflowStore::new(ddb, "wf", "claimed", TERMINAL))
