@@ -1,11 +1,12 @@
 //! An S3 object version as OpenText upload content: re-openable (a retry re-reads from S3),
-//! streamed, and hashed on the way so the SHA-256 costs no second read.
+//! streamed (as a reader, or as the body's own chunks for chunked uploads), and hashed on
+//! the way so the SHA-256 costs no second read.
 
 use std::io;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use opentext_client::{ContentReader, ContentSource};
+use opentext_client::{ContentChunks, ContentReader, ContentSource};
 use records_aws::hashing::DigestSlot;
 use records_aws::s3_objects::S3Objects;
 
@@ -75,6 +76,23 @@ impl ContentSource for S3Source {
                 .map_err(io::Error::other)?
                 .with_expected_len(self.len);
             Ok(Box::new(reader) as ContentReader)
+        }
+        .boxed()
+    }
+    fn open_chunks(&self) -> BoxFuture<'_, io::Result<ContentChunks>> {
+        async move {
+            let chunks = self
+                .objects
+                .open_chunks(
+                    &self.bucket,
+                    &self.key,
+                    self.version_id.as_deref(),
+                    self.len,
+                    self.digest.clone(),
+                )
+                .await
+                .map_err(io::Error::other)?;
+            Ok(Box::pin(chunks) as ContentChunks)
         }
         .boxed()
     }

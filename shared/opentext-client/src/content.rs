@@ -14,6 +14,12 @@ use tokio::io::{AsyncRead, ReadBuf};
 /// A reader over a content source's bytes.
 pub type ContentReader = Box<dyn AsyncRead + Send + Unpin>;
 
+/// A content source's bytes as the chunks it produces (an HTTP body's frames, say).
+pub type ContentChunks = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+/// Chunk size when a reader is turned into chunks.
+const READER_CHUNK: usize = 64 * 1024;
+
 /// Something whose bytes can be uploaded as a document or version.
 ///
 /// `open` may be called more than once (each call starts from byte 0) so a
@@ -32,6 +38,19 @@ pub trait ContentSource: Send + Sync {
     fn mime_type(&self) -> &str;
     /// Opens a fresh reader positioned at the first byte.
     fn open(&self) -> BoxFuture<'_, io::Result<ContentReader>>;
+    /// Opens the bytes as chunks from the first byte, for the chunked upload. The default
+    /// reads [`ContentSource::open`] in 64 KiB chunks; a source whose bytes already come
+    /// in chunks hands them on as they are, without a copy.
+    fn open_chunks(&self) -> BoxFuture<'_, io::Result<ContentChunks>> {
+        async move {
+            let reader = self.open().await?;
+            Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                reader,
+                READER_CHUNK,
+            )) as ContentChunks)
+        }
+        .boxed()
+    }
     /// Whether `open` can still succeed (false for a one-shot reader already read from).
     fn can_reopen(&self) -> bool {
         true

@@ -32,7 +32,8 @@ pub use audit::AuditQuery;
 pub use auth::{Credentials, Identity, Secret};
 pub use client::{Client, ClientBuilder};
 pub use content::{
-    BytesSource, ContentReader, ContentSource, FileSource, ReaderSource, guess_mime_type,
+    BytesSource, ContentChunks, ContentReader, ContentSource, FileSource, ReaderSource,
+    guess_mime_type,
 };
 pub use error::{Error, Result};
 pub use nodes::{CreateOptions, Download, ListOptions, NodeUpdate, Provenance, UploadMode};

@@ -1,18 +1,17 @@
 //! Large files through the chunked ("multipart") upload API.
 //!
-//! Only one part is held in memory at a time: it is streamed to the server as
-//! it is read from the source (reading and sending overlap), kept for a retry,
+//! Only one part is held in memory at a time: its chunks are streamed to the server
+//! as they come from the source (reading and sending overlap), kept for a retry,
 //! and dropped before the next.
 
-use bytes::{Bytes, BytesMut};
-use futures_util::FutureExt;
+use bytes::Bytes;
+use futures_util::{FutureExt, StreamExt};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
 
 use crate::client::Client;
-use crate::content::ContentSource;
+use crate::content::{ContentChunks, ContentSource};
 use crate::envelope::from_value;
 use crate::error::{Error, Result};
 use crate::http::{FormFactory, Req};
@@ -106,24 +105,23 @@ impl Client {
             .map(|p| p as u64)
             .unwrap_or(DEFAULT_PART_SIZE);
         let total = source.len();
-        let mut reader = source.open().await?;
+        let mut chunks = PartChunks::new(source.open_chunks().await?);
         let mut sent: u64 = 0;
         let mut part_no: u64 = 1;
         loop {
-            let want = part_size.min(total - sent) as usize;
+            let want = part_size.min(total - sent);
             if want > 0 || part_no == 1 {
-                self.stream_part(key, part_no, &mut reader, want, sent, total)
+                self.stream_part(key, part_no, &mut chunks, want, sent, total)
                     .await?;
             }
-            sent += want as u64;
+            sent += want;
             if sent >= total {
                 break;
             }
             part_no += 1;
         }
         // Extra bytes mean the declared length was wrong: refuse rather than truncate.
-        let mut probe = [0u8; 1];
-        if reader.read(&mut probe).await? != 0 {
+        if chunks.next_up_to(1).await?.is_some() {
             return Err(Error::InvalidArgument(format!(
                 "content source is longer than its declared {total} bytes"
             )));
@@ -133,22 +131,22 @@ impl Client {
         Ok(())
     }
 
-    /// Sends one part while it is read: the first attempt streams the bytes as they come from
-    /// the source (reading and sending overlap), and keeps them so that a retry can resend
-    /// them from memory. Memory stays at one part.
+    /// Sends one part while it is read: the first attempt streams the chunks as they come
+    /// from the source (reading and sending overlap; the chunks are passed on, not
+    /// copied), and keeps them so that a retry can resend them from memory. Memory stays
+    /// at one part.
     async fn stream_part(
         &self,
         key: &str,
         part_no: u64,
-        reader: &mut crate::content::ContentReader,
-        want: usize,
+        chunks: &mut PartChunks,
+        want: u64,
         offset: u64,
         total: u64,
     ) -> Result<()> {
-        const CHUNK: usize = 64 * 1024;
         tracing::debug!(part = part_no, bytes = want, "uploading part");
-        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
-        let (done_tx, done_rx) = tokio::sync::watch::channel::<Option<Bytes>>(None);
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
+        let (done_tx, done_rx) = tokio::sync::watch::channel::<Option<Arc<Vec<Bytes>>>>(None);
         let first_attempt = Arc::new(std::sync::Mutex::new(Some(rx)));
         let make: FormFactory = Arc::new(move || {
             let first_attempt = first_attempt.clone();
@@ -162,18 +160,20 @@ impl Client {
                     )),
                     None => {
                         // A retry: wait until the whole part has been read, then resend it.
-                        let bytes = loop {
-                            if let Some(b) = done_rx.borrow().clone() {
-                                break b;
+                        let kept = loop {
+                            if let Some(kept) = done_rx.borrow().clone() {
+                                break kept;
                             }
                             done_rx.changed().await.map_err(|_| {
                                 Error::InvalidArgument("part could not be read for a retry".into())
                             })?;
                         };
-                        reqwest::Body::from(bytes)
+                        let resend: Vec<std::io::Result<Bytes>> =
+                            kept.iter().cloned().map(Ok).collect();
+                        reqwest::Body::wrap_stream(futures_util::stream::iter(resend))
                     }
                 };
-                let part = Part::stream_with_length(body, want as u64)
+                let part = Part::stream_with_length(body, want)
                     .file_name("part")
                     .mime_str("application/octet-stream")
                     .map_err(|e| Error::InvalidArgument(e.to_string()))?;
@@ -184,30 +184,30 @@ impl Client {
         let req = Req::post(format!("/api/v2/multipart/{key}/{part_no}"))
             .multipart(make, Arc::new(|| true));
         let tee = async move {
-            let mut buf = BytesMut::with_capacity(want);
+            let mut kept = Vec::new();
+            let mut got = 0u64;
             let mut tx = Some(tx);
-            while buf.len() < want {
-                let start = buf.len();
-                let mut limited = (&mut *reader).take(CHUNK.min(want - start) as u64);
-                if limited.read_buf(&mut buf).await? == 0 {
+            while got < want {
+                let Some(chunk) = chunks.next_up_to(want - got).await? else {
                     break;
-                }
-                let chunk = Bytes::copy_from_slice(&buf[start..]);
+                };
+                got += chunk.len() as u64;
                 // A failed first attempt drops its receiver; keep reading for the retry.
                 if let Some(t) = &tx
-                    && t.send(Ok(chunk)).await.is_err()
+                    && t.send(Ok(chunk.clone())).await.is_err()
                 {
                     tx = None;
                 }
+                kept.push(chunk);
             }
-            if buf.len() < want {
+            if got < want {
                 return Err(Error::InvalidArgument(format!(
                     "content source ended after {} of {total} bytes",
-                    offset + buf.len() as u64
+                    offset + got
                 )));
             }
             drop(tx);
-            let _ = done_tx.send(Some(buf.freeze()));
+            let _ = done_tx.send(Some(Arc::new(kept)));
             Ok(())
         };
         let (sent, read) = tokio::join!(self.send(&req), tee);
@@ -222,5 +222,37 @@ impl Client {
             c.deadline = Some(tokio::time::Instant::now() + std::time::Duration::from_secs(10));
         }
         c
+    }
+}
+
+/// A source's chunks cut at part boundaries: a chunk that straddles two parts is split
+/// (a cheap view, not a copy) and its rest opens the next part.
+struct PartChunks {
+    chunks: ContentChunks,
+    rest: Option<Bytes>,
+}
+
+impl PartChunks {
+    fn new(chunks: ContentChunks) -> Self {
+        Self { chunks, rest: None }
+    }
+
+    /// The next bytes, at most `max` of them; `None` at the end of the source.
+    async fn next_up_to(&mut self, max: u64) -> Result<Option<Bytes>> {
+        let mut chunk = match self.rest.take() {
+            Some(rest) => rest,
+            None => loop {
+                match self.chunks.next().await {
+                    None => return Ok(None),
+                    Some(Err(e)) => return Err(e.into()),
+                    Some(Ok(c)) if c.is_empty() => continue,
+                    Some(Ok(c)) => break c,
+                }
+            },
+        };
+        if chunk.len() as u64 > max {
+            self.rest = Some(chunk.split_off(max as usize));
+        }
+        Ok(Some(chunk))
     }
 }

@@ -5,6 +5,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
+use futures_util::Stream;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
 
@@ -26,18 +28,18 @@ impl DigestSlot {
     }
 }
 
-pub struct HashingReader<R> {
-    inner: R,
+/// The running count and hash, and when to publish them: at end of stream, or as soon
+/// as the expected length went through.
+struct Tally {
     hasher: Option<Sha256>,
     size: u64,
     expected_len: Option<u64>,
     slot: DigestSlot,
 }
 
-impl<R> HashingReader<R> {
-    pub fn new(inner: R, slot: DigestSlot) -> Self {
+impl Tally {
+    fn new(slot: DigestSlot) -> Self {
         Self {
-            inner,
             hasher: Some(Sha256::new()),
             size: 0,
             expected_len: None,
@@ -45,11 +47,26 @@ impl<R> HashingReader<R> {
         }
     }
 
-    /// Publishes the digest as soon as `len` bytes went through, for consumers that stop
-    /// reading at the known length instead of reading on to end of stream.
-    pub fn with_expected_len(mut self, len: u64) -> Self {
-        self.expected_len = Some(len);
-        self
+    fn observe(&mut self, fresh: &[u8]) {
+        if fresh.is_empty() {
+            return;
+        }
+        self.size += fresh.len() as u64;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(fresh);
+            if self.expected_len == Some(self.size) {
+                self.publish();
+            }
+        } else {
+            // Bytes past the published length: the digest no longer describes what was
+            // read, so withdraw it rather than certify a wrong hash.
+            *self.slot.0.lock().unwrap() = None;
+        }
+    }
+
+    /// End of stream: publishes the digest once.
+    fn end(&mut self) {
+        self.publish();
     }
 
     fn publish(&mut self) {
@@ -59,6 +76,27 @@ impl<R> HashingReader<R> {
                 sha256_hex: hex::encode(h.finalize()),
             });
         }
+    }
+}
+
+pub struct HashingReader<R> {
+    inner: R,
+    tally: Tally,
+}
+
+impl<R> HashingReader<R> {
+    pub fn new(inner: R, slot: DigestSlot) -> Self {
+        Self {
+            inner,
+            tally: Tally::new(slot),
+        }
+    }
+
+    /// Publishes the digest as soon as `len` bytes went through, for consumers that stop
+    /// reading at the known length instead of reading on to end of stream.
+    pub fn with_expected_len(mut self, len: u64) -> Self {
+        self.tally.expected_len = Some(len);
+        self
     }
 }
 
@@ -74,24 +112,54 @@ impl<R: AsyncRead + Unpin> AsyncRead for HashingReader<R> {
             Poll::Ready(Ok(())) => {
                 let fresh = &buf.filled()[before..];
                 if fresh.is_empty() {
-                    // End of stream: publish the digest once.
-                    this.publish();
-                } else if let Some(h) = this.hasher.as_mut() {
-                    h.update(fresh);
-                    this.size += fresh.len() as u64;
-                    if this.expected_len == Some(this.size) {
-                        this.publish();
-                    }
+                    this.tally.end();
                 } else {
-                    // Bytes past the published length: the digest no longer describes
-                    // what was read, so withdraw it rather than certify a wrong hash.
-                    this.size += fresh.len() as u64;
-                    *this.slot.0.lock().unwrap() = None;
+                    this.tally.observe(fresh);
                 }
                 Poll::Ready(Ok(()))
             }
             other => other,
         }
+    }
+}
+
+/// The stream form of [`HashingReader`]: chunks pass through unchanged (no copy) while
+/// they are counted and hashed.
+pub struct HashingChunks<S> {
+    inner: S,
+    tally: Tally,
+}
+
+impl<S> HashingChunks<S> {
+    pub fn new(inner: S, slot: DigestSlot) -> Self {
+        Self {
+            inner,
+            tally: Tally::new(slot),
+        }
+    }
+
+    /// As [`HashingReader::with_expected_len`].
+    pub fn with_expected_len(mut self, len: u64) -> Self {
+        self.tally.expected_len = Some(len);
+        self
+    }
+}
+
+impl<S> Stream for HashingChunks<S>
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Unpin,
+{
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let next = Pin::new(&mut this.inner).poll_next(cx);
+        match &next {
+            Poll::Ready(Some(Ok(chunk))) => this.tally.observe(chunk),
+            Poll::Ready(None) => this.tally.end(),
+            _ => {}
+        }
+        next
     }
 }
 
@@ -131,5 +199,44 @@ mod tests {
         let mut buf = [0u8; 100];
         r.read_exact(&mut buf).await.unwrap();
         assert!(slot.get().is_none());
+    }
+
+    #[tokio::test]
+    async fn chunks_pass_through_unchanged_and_are_hashed() {
+        use futures_util::StreamExt;
+        let data = b"records-bridge".repeat(5000);
+        let chunks: Vec<std::io::Result<Bytes>> = data
+            .chunks(777)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let slot = DigestSlot::default();
+        let mut stream = HashingChunks::new(futures_util::stream::iter(chunks), slot.clone())
+            .with_expected_len(data.len() as u64);
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.unwrap();
+            assert!(chunk.len() <= 777, "chunks are passed on, not merged");
+            out.extend_from_slice(&chunk);
+        }
+        assert_eq!(out, data);
+        let d = slot.get().expect("digest published");
+        assert_eq!(d.size, data.len() as u64);
+        assert_eq!(d.sha256_hex, hex::encode(Sha256::digest(&data)));
+    }
+
+    #[tokio::test]
+    async fn chunks_past_the_expected_length_withdraw_the_digest() {
+        use futures_util::StreamExt;
+        let chunks: Vec<std::io::Result<Bytes>> = vec![
+            Ok(Bytes::from_static(b"abcd")),
+            Ok(Bytes::from_static(b"ef")),
+        ];
+        let slot = DigestSlot::default();
+        let mut stream = HashingChunks::new(futures_util::stream::iter(chunks), slot.clone())
+            .with_expected_len(4);
+        assert_eq!(stream.next().await.unwrap().unwrap().len(), 4);
+        assert!(slot.get().is_some(), "published at the expected length");
+        stream.next().await.unwrap().unwrap();
+        assert!(slot.get().is_none(), "more bytes than expected: no digest");
     }
 }

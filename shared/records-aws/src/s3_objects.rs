@@ -7,7 +7,11 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{Tag, Tagging};
 use tokio::io::AsyncRead;
 
-use crate::hashing::{DigestSlot, HashingReader};
+use crate::hashing::{DigestSlot, HashingChunks, HashingReader};
+
+/// An object body as a stream of its chunks.
+pub type BodyChunks =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send>>;
 
 /// S3 allows at most 10 tags per object version.
 pub const MAX_TAGS: usize = 10;
@@ -126,23 +130,25 @@ impl S3Objects {
         &self.client
     }
 
-    /// Head + tags of one version (the latest when `version_id` is `None`).
+    /// Head + tags of one version (the latest when `version_id` is `None`), read
+    /// concurrently: two round trips for the price of one.
     pub async fn facts(
         &self,
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
     ) -> Result<ObjectFacts, S3Error> {
-        let head = self
-            .client
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .set_version_id(version_id.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify("HeadObject", bucket, key, version_id, e))?;
-        let tags = self.tags(bucket, key, version_id).await?;
+        let head = async {
+            self.client
+                .head_object()
+                .bucket(bucket)
+                .key(key)
+                .set_version_id(version_id.map(str::to_string))
+                .send()
+                .await
+                .map_err(|e| classify("HeadObject", bucket, key, version_id, e))
+        };
+        let (head, tags) = tokio::try_join!(head, self.tags(bucket, key, version_id))?;
         Ok(ObjectFacts {
             bucket: bucket.to_string(),
             key: key.to_string(),
@@ -214,6 +220,35 @@ impl S3Objects {
             .await
             .map_err(|e| classify("GetObject", bucket, key, version_id, e))?;
         Ok(HashingReader::new(out.body.into_async_read(), slot))
+    }
+
+    /// Opens a streaming read of one version as the body's own chunks (no copy), counted
+    /// and hashed as they pass; `slot` receives size and SHA-256 once `expected_len`
+    /// bytes went through (or at the end of the body).
+    pub async fn open_chunks(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        expected_len: u64,
+        slot: DigestSlot,
+    ) -> Result<HashingChunks<BodyChunks>, S3Error> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify("GetObject", bucket, key, version_id, e))?;
+        let chunks = futures_util::stream::unfold(out.body, |mut body| async move {
+            body.next()
+                .await
+                .map(|chunk| (chunk.map_err(std::io::Error::other), body))
+        });
+        let chunks: BodyChunks = Box::pin(chunks);
+        Ok(HashingChunks::new(chunks, slot).with_expected_len(expected_len))
     }
 
     /// Sets `ours` on the version, keeping every other tag the owner set. S3 replaces the

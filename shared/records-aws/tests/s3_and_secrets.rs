@@ -77,6 +77,30 @@ async fn facts_and_streamed_hash_of_a_specific_version() {
     let digest = slot.get().unwrap();
     assert_eq!(digest.size, body.len() as u64);
     assert_eq!(digest.sha256_hex, hex::encode(Sha256::digest(&body)));
+
+    // As the body's own chunks (the chunked upload's path): same bytes, same digest, and
+    // the first version's 5 bytes when it is named.
+    let slot = DigestSlot::default();
+    let mut chunks = objects
+        .open_chunks("gov", key, None, body.len() as u64, slot.clone())
+        .await
+        .unwrap();
+    let mut streamed = Vec::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
+        streamed.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(streamed, body);
+    assert_eq!(slot.get().unwrap(), digest);
+    let slot = DigestSlot::default();
+    let mut chunks = objects
+        .open_chunks("gov", key, Some(v1_id), 5, slot.clone())
+        .await
+        .unwrap();
+    while futures_util::StreamExt::next(&mut chunks).await.is_some() {}
+    assert_eq!(
+        slot.get().unwrap().sha256_hex,
+        hex::encode(Sha256::digest(b"first"))
+    );
 }
 
 #[tokio::test]

@@ -189,3 +189,95 @@ async fn one_shot_reader_is_never_resent_once_read() {
         }
     }
 }
+
+/// Content that arrives in chunks of an odd size (as an HTTP body's frames do), counting
+/// how often it was opened.
+struct OddChunks {
+    bytes: bytes::Bytes,
+    chunk: usize,
+    opened: std::sync::atomic::AtomicUsize,
+}
+
+impl opentext_client::ContentSource for OddChunks {
+    fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+    fn file_name(&self) -> &str {
+        "odd.bin"
+    }
+    fn mime_type(&self) -> &str {
+        "application/octet-stream"
+    }
+    fn open(
+        &self,
+    ) -> futures_util::future::BoxFuture<'_, std::io::Result<opentext_client::ContentReader>> {
+        unreachable!("the chunked upload reads chunks")
+    }
+    fn open_chunks(
+        &self,
+    ) -> futures_util::future::BoxFuture<'_, std::io::Result<opentext_client::ContentChunks>> {
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let chunks: Vec<std::io::Result<bytes::Bytes>> = self
+            .bytes
+            .chunks(self.chunk)
+            .map(|c| Ok(self.bytes.slice_ref(c)))
+            .collect();
+        Box::pin(async move {
+            Ok(Box::pin(futures_util::stream::iter(chunks)) as opentext_client::ContentChunks)
+        })
+    }
+}
+
+#[tokio::test]
+async fn chunks_straddling_parts_are_cut_at_part_boundaries_and_retried_without_a_reread() {
+    use sha2::Digest;
+    let sim = small_parts_sim().await;
+    let c = sim.svc();
+    // Part 2 fails once: its retry must resend the kept chunks, not reopen the source.
+    // (No call before part 2 has "/2" in its path: settings, sign-in, start, part 1.)
+    sim.fault_next(json!({"status": 503, "count": 1, "path_contains": "/2"}))
+        .await;
+    let data: Vec<u8> = (0..(3 * MIB + 123) as usize)
+        .map(|i| (i * 31 % 251) as u8)
+        .collect();
+    let src = Arc::new(OddChunks {
+        bytes: bytes::Bytes::from(data.clone()),
+        chunk: 300 * 1024 + 7,
+        opened: Default::default(),
+    });
+    let opts = CreateOptions {
+        upload_mode: UploadMode::Chunked,
+        ..CreateOptions::default()
+    };
+    let doc = c
+        .create_document(FINANCE, &unique("oddchunks"), src.clone(), &opts)
+        .await
+        .unwrap();
+    let admin = sim.node(doc.id).await;
+    assert_eq!(
+        admin["versions"][0]["size"].as_u64(),
+        Some(data.len() as u64)
+    );
+    assert_eq!(
+        admin["versions"][0]["sha256"].as_str(),
+        Some(hex::encode(sha2::Sha256::digest(&data)).as_str())
+    );
+    assert_eq!(
+        src.opened.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "read once"
+    );
+    assert_eq!(
+        sim.count("POST", "/api/v2/multipart/").await,
+        4 + 1 + 1,
+        "4 parts, one retried, + complete"
+    );
+    let part2 = sim
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/2")) && r["method"] == "POST")
+        .count();
+    assert_eq!(part2, 2, "part 2 was the one refused and resent");
+}
