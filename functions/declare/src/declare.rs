@@ -9,7 +9,7 @@ use records_aws::s3_objects::{ObjectFacts as S3Facts, S3Error};
 use records_aws::workflow_store::{Claim, StoreError};
 use records_domain::{
     AuditAction, AuditEvent, Decision, DeclarationState, IdempotencyKey, ObjectFacts,
-    ObjectVersion, Outcome as AuditOutcome, Plan, transition,
+    ObjectVersion, Outcome as AuditOutcome, Plan, StateKind, transition,
 };
 
 use crate::event::ObjectEvent;
@@ -98,20 +98,28 @@ pub async fn declare(
     event: &ObjectEvent,
     inv: &Invocation,
 ) -> Result<Declared, DeclareError> {
-    // A versioned event names its version: a duplicate needs no S3 call at all.
-    if event.version_id.is_some() {
-        let key = key_for(event, None);
-        if let Ok(Some(item)) = deps.store.get(key.as_str()).await
-            && item.state == "done"
-        {
-            return Ok(Declared::Duplicate);
+    // A versioned event names its version, so whether it was declared already is read
+    // alongside the object's facts (one round trip of waiting, not two). A duplicate wins
+    // over whatever S3 says now: the version may have been deleted since its declaration.
+    let earlier = async {
+        match event.version_id {
+            Some(_) => deps
+                .store
+                .get(key_for(event, None).as_str())
+                .await
+                .ok()
+                .flatten(),
+            None => None,
         }
-    }
-    let facts = match deps
+    };
+    let facts = deps
         .s3
-        .facts(&event.bucket, &event.key, event.version_id.as_deref())
-        .await
-    {
+        .facts(&event.bucket, &event.key, event.version_id.as_deref());
+    let (earlier, facts) = tokio::join!(earlier, facts);
+    if earlier.is_some_and(|item| item.state == "done") {
+        return Ok(Declared::Duplicate);
+    }
+    let facts = match facts {
         Ok(f) => f,
         Err(S3Error::NotFound { .. }) => {
             let reason = "the object version no longer exists in S3".to_string();
@@ -141,7 +149,17 @@ pub async fn declare(
     let owner = format!("{}/{}", inv.request_id, uuid::Uuid::new_v4());
     // Lambda stops the attempt at its deadline, so the lease need only outlive that.
     let lease = inv.remaining() + Duration::from_secs(5);
-    let item = match deps.store.claim(key.as_str(), &owner, lease).await {
+    // A governed version starts in `uploading` with its plan, in the claim's own write.
+    let first = first_step(deps, &facts, event);
+    let (state, detail) = match &first {
+        Some(p) => (StateKind::Uploading.as_str(), p.to_json()),
+        None => (StateKind::Claimed.as_str(), "{}".to_string()),
+    };
+    let claim = deps
+        .store
+        .claim_starting_at(key.as_str(), &owner, lease, state, &detail)
+        .await;
+    let item = match claim {
         Ok(Claim::Acquired { item, .. }) => item,
         Ok(Claim::Finished(item)) if item.state == "done" => return Ok(Declared::Duplicate),
         Ok(Claim::Finished(item)) => {
@@ -183,6 +201,43 @@ pub async fn declare(
     }
 }
 
+/// The object as the policy sees it.
+fn policy_facts(f: &S3Facts, event: &ObjectEvent) -> ObjectFacts {
+    ObjectFacts {
+        bucket: f.bucket.clone(),
+        key: f.key.clone(),
+        version_id: f.version_id.clone(),
+        size: f.size,
+        etag: f.etag.clone(),
+        tags: Some(f.tags.clone()),
+        metadata: Some(f.metadata.clone()),
+        uploaded_at: f
+            .last_modified
+            .clone()
+            .or_else(|| event.event_time.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// For a governed version, the progress a new item starts with: `claimed → uploading`
+/// under the plan, taken in the claim itself. `None` leaves the decision to [`Run::drive`]
+/// (skips and policy failures are recorded there).
+fn first_step(deps: &Deps, facts: &S3Facts, event: &ObjectEvent) -> Option<Progress> {
+    let Decision::Govern(plan) = deps.policy.evaluate(&policy_facts(facts, event)) else {
+        return None;
+    };
+    let uploading = DeclarationState::Uploading {
+        folder_id: plan.folder_id,
+        name: plan.document_name.clone(),
+    };
+    let state = transition(&DeclarationState::Claimed, uploading).ok()?;
+    Some(Progress {
+        state: Some(state),
+        plan: Some(*plan),
+        ..Progress::default()
+    })
+}
+
 pub(crate) struct Run<'a> {
     pub deps: &'a Deps,
     pub inv: &'a Invocation,
@@ -201,8 +256,17 @@ impl Run<'_> {
 
     /// Persists a legal move to `to`; illegal moves are bugs and fail the item.
     async fn advance(&mut self, to: DeclarationState) -> Result<(), StepError> {
+        self.advance_through(vec![to]).await
+    }
+
+    /// Persists the moves along `path` as one write (each move checked for legality), for
+    /// steps done together whose repetition after a crash is harmless.
+    async fn advance_through(&mut self, path: Vec<DeclarationState>) -> Result<(), StepError> {
         let from = self.state().clone();
-        let next = transition(&from, to).map_err(|e| StepError::Permanent(e.to_string()))?;
+        let mut next = from.clone();
+        for to in path {
+            next = transition(&next, to).map_err(|e| StepError::Permanent(e.to_string()))?;
+        }
         let mut progress = self.progress.clone();
         progress.state = Some(next.clone());
         let (from_name, to_name) = (kind_of(&from).as_str(), kind_of(&next).as_str());
@@ -272,9 +336,19 @@ impl Run<'_> {
                     .await?;
                 }
                 DeclarationState::Uploaded { node_id, .. } => {
-                    opentext_steps::classify(self, node_id).await?;
+                    // The RM classification (OpenText) and the S3 tags are independent and
+                    // both safe to repeat: done side by side, persisted in one write (a
+                    // crash before it repeats both).
+                    let (classified, tagged) =
+                        tokio::join!(opentext_steps::classify(self, node_id), self.tag());
+                    classified?;
                     self.crash_point("classified");
-                    self.advance(DeclarationState::Classified).await?;
+                    tagged?;
+                    self.advance_through(vec![
+                        DeclarationState::Classified,
+                        DeclarationState::Tagged,
+                    ])
+                    .await?;
                 }
                 DeclarationState::Classified => {
                     self.tag().await?;
@@ -292,22 +366,11 @@ impl Run<'_> {
         if matches!(self.state(), DeclarationState::Skipped { .. }) {
             self.advance(DeclarationState::Claimed).await?;
         }
-        let f = &self.facts;
-        let facts = ObjectFacts {
-            bucket: f.bucket.clone(),
-            key: f.key.clone(),
-            version_id: f.version_id.clone(),
-            size: f.size,
-            etag: f.etag.clone(),
-            tags: Some(f.tags.clone()),
-            metadata: Some(f.metadata.clone()),
-            uploaded_at: f
-                .last_modified
-                .clone()
-                .or_else(|| self.event.event_time.clone())
-                .unwrap_or_default(),
-        };
-        match self.deps.policy.evaluate(&facts) {
+        match self
+            .deps
+            .policy
+            .evaluate(&policy_facts(&self.facts, self.event))
+        {
             Decision::Govern(plan) => {
                 let to = DeclarationState::Uploading {
                     folder_id: plan.folder_id,
@@ -386,8 +449,9 @@ impl Run<'_> {
             .with_reason(format!("rule {rule:?}"))
             .with_detail("size", self.facts.size)
             .with_detail("etag", self.facts.etag.clone());
-        // Link before the audit: P3 sync and the reconciler find the record's versions here.
-        // `ADD` to a set, so a resumed attempt links the same version once.
+        // The link (P3 sync and the reconciler find the record's versions there) and the
+        // audit event are written side by side, both before the finish: a lost finish
+        // repeats them, as a set `ADD` (linked once) and an event with the same id.
         let object = ObjectVersion::new(
             &self.facts.bucket,
             &self.facts.key,
@@ -399,13 +463,9 @@ impl Run<'_> {
             version_id: object.version_id,
             sha256: sha256.clone(),
         };
-        self.deps
-            .links
-            .link(node_id, &link)
-            .await
-            .map_err(|e| StepError::Retry(e.to_string()))?;
-        // Audit first: if the finish below is lost, the retry writes the same event id again.
-        self.append(ev).await?;
+        let (linked, audited) = tokio::join!(self.deps.links.link(node_id, &link), self.append(ev));
+        linked.map_err(|e| StepError::Retry(e.to_string()))?;
+        audited?;
         self.advance(DeclarationState::Done).await?;
         Ok(Declared::Record {
             node_id,

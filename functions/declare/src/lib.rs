@@ -32,7 +32,7 @@ pub struct Deps {
     pub audit: AuditLog,
     /// Which S3 versions each record governs (P3 governance and the reconciler read them).
     pub links: records_aws::links::LinkStore,
-    /// Built on first use (see [`opentext_access`]).
+    /// Built in the background from start-up (see [`opentext_access`]).
     pub opentext: opentext_access::OpenTextAccess,
     pub policy: Policy,
     pub actor: Actor,

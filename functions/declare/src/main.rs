@@ -15,6 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Ok(deps) => deps,
         Err(e) => lambda_support::refuse_start("declare", &e).await,
     };
+    deps.opentext.prewarm();
     let deps = &deps;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {

@@ -228,7 +228,7 @@ fn attr_json(v: &AttrValue) -> Value {
 }
 
 /// Provenance and rule categories, then the RM classification and record details.
-pub(crate) async fn classify(run: &mut Run<'_>, node_id: u64) -> Result<(), StepError> {
+pub(crate) async fn classify(run: &Run<'_>, node_id: u64) -> Result<(), StepError> {
     let plan = run
         .progress
         .plan

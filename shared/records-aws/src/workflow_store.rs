@@ -134,6 +134,20 @@ impl WorkflowStore {
         owner: &str,
         lease: Duration,
     ) -> Result<Claim, StoreError> {
+        self.claim_starting_at(key, owner, lease, self.initial_state, "{}")
+            .await
+    }
+
+    /// As [`Self::claim`], but a new item starts in `state` with `detail`: a caller that
+    /// already knows its first step saves a transition. An existing item keeps its own.
+    pub async fn claim_starting_at(
+        &self,
+        key: &str,
+        owner: &str,
+        lease: Duration,
+        state: &str,
+        detail: &str,
+    ) -> Result<Claim, StoreError> {
         let now = now_ms();
         let mut values = HashMap::from([
             (":owner".to_string(), s(owner)),
@@ -141,8 +155,8 @@ impl WorkflowStore {
             (":now".to_string(), n(now)),
             (":zero".to_string(), n(0)),
             (":one".to_string(), n(1)),
-            (":initial".to_string(), s(self.initial_state)),
-            (":empty".to_string(), s("{}")),
+            (":initial".to_string(), s(state)),
+            (":detail".to_string(), s(detail)),
         ]);
         let mut terminal_refs = Vec::new();
         for (i, t) in self.terminal_states.iter().enumerate() {
@@ -167,7 +181,7 @@ impl WorkflowStore {
                 "SET lease_owner = :owner, lease_expires_at = :until, updated_at = :now, \
                  attempts = if_not_exists(attempts, :zero) + :one, \
                  created_at = if_not_exists(created_at, :now), \
-                 #state = if_not_exists(#state, :initial), detail = if_not_exists(detail, :empty) \
+                 #state = if_not_exists(#state, :initial), detail = if_not_exists(detail, :detail) \
                  REMOVE #ttl",
             )
             .condition_expression(condition)
@@ -185,7 +199,7 @@ impl WorkflowStore {
         match result {
             Ok(out) => {
                 let item = parse(key, out.attributes().cloned().unwrap_or_default())?;
-                let resumed = item.attempts > 1 || item.state != self.initial_state;
+                let resumed = item.attempts > 1 || item.state != state;
                 Ok(Claim::Acquired { item, resumed })
             }
             Err(SdkError::ServiceError(e))

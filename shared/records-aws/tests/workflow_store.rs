@@ -158,3 +158,39 @@ async fn items_past_their_ttl_read_as_absent() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert!(store.get("k").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_claim_can_start_a_new_item_at_its_first_step_but_never_rewinds_one() {
+    let (_moto, store) = store().await;
+    let plan = r#"{"state":"uploading","plan":"p1"}"#;
+    match store
+        .claim_starting_at("k1", "a", LEASE, "uploading", plan)
+        .await
+        .unwrap()
+    {
+        Claim::Acquired { item, resumed } => {
+            assert!(!resumed);
+            assert_eq!(item.state, "uploading");
+            assert_eq!(item.detail, plan);
+        }
+        other => panic!("expected Acquired, got {other:?}"),
+    }
+    // Left mid-way, then taken over: the item keeps its own state and detail.
+    store
+        .transition("k1", "a", "uploading", "uploaded", r#"{"node":7}"#, LEASE)
+        .await
+        .unwrap();
+    store.release("k1", "a").await.unwrap();
+    match store
+        .claim_starting_at("k1", "b", LEASE, "uploading", r#"{"plan":"p2"}"#)
+        .await
+        .unwrap()
+    {
+        Claim::Acquired { item, resumed } => {
+            assert!(resumed);
+            assert_eq!(item.state, "uploaded");
+            assert_eq!(item.detail, r#"{"node":7}"#);
+        }
+        other => panic!("expected Acquired, got {other:?}"),
+    }
+}
