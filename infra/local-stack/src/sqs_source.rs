@@ -31,6 +31,9 @@ pub struct PollReport {
     pub failed_ids: Vec<String>,
     pub function_error: Option<Value>,
     pub response: Option<Value>,
+    /// From handing the batch to the function to its answer: what Lambda reports as the
+    /// invocation's duration (the queue's receive and delete are the event source's work).
+    pub invocation: std::time::Duration,
 }
 
 impl SqsEventSource {
@@ -79,7 +82,10 @@ impl SqsEventSource {
             return Ok(report);
         }
         let event = self.sqs_event(messages);
-        let outcome = match runtime.invoke(&event, self.invoke_timeout).await {
+        let invoked_at = std::time::Instant::now();
+        let invoked = runtime.invoke(&event, self.invoke_timeout).await;
+        report.invocation = invoked_at.elapsed();
+        let outcome = match invoked {
             Ok(o) => o,
             // No answer (the process died or hung past its deadline): as on Lambda, the
             // whole batch stays on the queue.
