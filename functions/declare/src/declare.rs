@@ -298,6 +298,31 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Moves to `done` in one transaction with `writes`.
+    async fn finish_with(
+        &mut self,
+        writes: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<(), StepError> {
+        let from = self.state().clone();
+        let done = transition(&from, DeclarationState::Done)
+            .map_err(|e| StepError::Permanent(e.to_string()))?;
+        let mut progress = self.progress.clone();
+        progress.state = Some(done);
+        self.deps
+            .store
+            .finish_with(
+                self.key.as_str(),
+                &self.owner,
+                kind_of(&from).as_str(),
+                StateKind::Done.as_str(),
+                &progress.to_json(),
+                writes,
+            )
+            .await?;
+        self.progress = progress;
+        Ok(())
+    }
+
     /// Test-only crash injection (`RECORDS_BRIDGE_FAULT_CRASH_AFTER`).
     pub(crate) fn crash_point(&self, step: &str) {
         if self.deps.crash_after.as_deref() == Some(step) {
@@ -450,8 +475,8 @@ impl Run<'_> {
             .with_detail("size", self.facts.size)
             .with_detail("etag", self.facts.etag.clone());
         // The link (P3 sync and the reconciler find the record's versions there) and the
-        // audit event are written side by side, both before the finish: a lost finish
-        // repeats them, as a set `ADD` (linked once) and an event with the same id.
+        // audit event are written in one transaction with the finish: both exist exactly
+        // when the item is done, and a retry after a lost answer cannot write them twice.
         let object = ObjectVersion::new(
             &self.facts.bucket,
             &self.facts.key,
@@ -463,10 +488,13 @@ impl Run<'_> {
             version_id: object.version_id,
             sha256: sha256.clone(),
         };
-        let (linked, audited) = tokio::join!(self.deps.links.link(node_id, &link), self.append(ev));
-        linked.map_err(|e| StepError::Retry(e.to_string()))?;
-        audited?;
-        self.advance(DeclarationState::Done).await?;
+        let audit = self.deps.audit.pending(&ev);
+        let writes = vec![
+            self.deps.links.link_write(node_id, &link),
+            audit.write.clone(),
+        ];
+        self.finish_with(writes).await?;
+        audit.committed();
         Ok(Declared::Record {
             node_id,
             version_number,

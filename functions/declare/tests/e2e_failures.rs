@@ -149,6 +149,24 @@ async fn the_same_real_s3_event_delivered_five_times_at_once_declares_once() {
         })
         .count();
     assert_eq!(creates, 1, "one create call reached OpenText");
+    // And one audit event says so, written with the finish.
+    let trail =
+        records_aws::audit_log::AuditLog::new(stack.dynamodb(), stack.resource("AuditTable"))
+            .history(&format!(
+                "s3://{}/{key}?versionId={version}",
+                bucket(&stack)
+            ))
+            .await
+            .unwrap();
+    let declared: Vec<_> = trail
+        .iter()
+        .filter(|e| e.outcome == records_domain::Outcome::Succeeded)
+        .collect();
+    assert_eq!(declared.len(), 1, "one declaration event: {trail:?}");
+    assert_eq!(
+        declared[0].record.as_ref().map(|r| r.node_id),
+        docs[0]["id"].as_u64()
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,9 @@
 //! `at#event_id`, so an auditor reads one object's history in order with one Query.
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use records_domain::AuditEvent;
 
 #[derive(Clone)]
@@ -29,6 +31,43 @@ pub fn subject_of(event: &AuditEvent) -> String {
     }
 }
 
+/// An audit event to be written inside a transaction.
+pub struct PendingAudit {
+    pub write: TransactWriteItem,
+    line: String,
+}
+
+impl PendingAudit {
+    /// The event's log line, once its transaction committed.
+    pub fn committed(self) {
+        tracing::info!(target: "audit", audit = %self.line, "audit event");
+    }
+}
+
+fn item_of(event: &AuditEvent, line: &str) -> HashMap<String, AttributeValue> {
+    let name = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    HashMap::from([
+        ("subject".to_string(), AttributeValue::S(subject_of(event))),
+        (
+            "at_event".to_string(),
+            AttributeValue::S(format!("{}#{}", event.at, event.event_id)),
+        ),
+        (
+            "action".to_string(),
+            AttributeValue::S(name(serde_json::to_value(event.action))),
+        ),
+        (
+            "outcome".to_string(),
+            AttributeValue::S(name(serde_json::to_value(event.outcome))),
+        ),
+        ("event".to_string(), AttributeValue::S(line.to_string())),
+    ])
+}
+
 impl AuditLog {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self {
@@ -42,26 +81,11 @@ impl AuditLog {
     pub async fn append(&self, event: &AuditEvent) -> Result<(), AuditError> {
         let line = event.to_json_line();
         tracing::info!(target: "audit", audit = %line, "audit event");
-        let action = serde_json::to_value(event.action)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let outcome = serde_json::to_value(event.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item("subject", AttributeValue::S(subject_of(event)))
-            .item(
-                "at_event",
-                AttributeValue::S(format!("{}#{}", event.at, event.event_id)),
-            )
-            .item("action", AttributeValue::S(action))
-            .item("outcome", AttributeValue::S(outcome))
-            .item("event", AttributeValue::S(line))
+            .set_item(Some(item_of(event, &line)))
             .condition_expression("attribute_not_exists(subject)")
             .send()
             .await;
@@ -76,6 +100,23 @@ impl AuditLog {
                     .map(str::to_string)
                     .unwrap_or_else(|| e.to_string()),
             }),
+        }
+    }
+
+    /// The event as one write of a transaction, so it is recorded exactly when the rest
+    /// of the transaction is (see [`crate::workflow_store::WorkflowStore::finish_with`]).
+    /// Log it with [`PendingAudit::committed`] once the transaction went through.
+    pub fn pending(&self, event: &AuditEvent) -> PendingAudit {
+        let line = event.to_json_line();
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item_of(event, &line)))
+            .condition_expression("attribute_not_exists(subject)")
+            .build()
+            .expect("table and item are set");
+        PendingAudit {
+            write: TransactWriteItem::builder().put(put).build(),
+            line,
         }
     }
 

@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use crate::workflow_store::{PK, now_ms};
@@ -99,6 +99,20 @@ impl LinkStore {
             client,
             table: table.into(),
         }
+    }
+
+    /// The link as one write of a transaction (see [`crate::workflow_store::WorkflowStore::finish_with`]).
+    pub fn link_write(&self, node_id: u64, version: &LinkedVersion) -> TransactWriteItem {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(link_pk(node_id)))
+            .update_expression("ADD links :v SET node_id = :n, updated_at_ms = :t")
+            .expression_attribute_values(":v", AttributeValue::Ss(vec![encode(version)]))
+            .expression_attribute_values(":n", AttributeValue::N(node_id.to_string()))
+            .expression_attribute_values(":t", AttributeValue::N(now_ms().to_string()))
+            .build()
+            .expect("table, key and expression are set");
+        TransactWriteItem::builder().update(update).build()
     }
 
     /// Links `version` to the record (a no-op when already linked).

@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 
 /// Attribute names (also what `template.yaml` and the local stack create).
 pub const PK: &str = "pk";
@@ -74,6 +77,18 @@ pub fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// Finishing: the terminal state, its TTL, the lease dropped, by the lease holder only.
+const FINISH_UPDATE: &str = "SET #state = :to, detail = :detail, updated_at = :now, #ttl = :expires \
+     REMOVE lease_owner, lease_expires_at";
+const FINISH_CONDITION: &str = "lease_owner = :owner AND #state = :from";
+
+fn finish_names() -> HashMap<String, String> {
+    HashMap::from([
+        ("#state".to_string(), "state".to_string()),
+        ("#ttl".to_string(), TTL_ATTRIBUTE.to_string()),
+    ])
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -274,26 +289,15 @@ impl WorkflowStore {
         to: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let now = now_ms();
-        let expires = now / 1000 + self.finished_retention.as_secs();
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PK, s(key))
-            .update_expression(
-                "SET #state = :to, detail = :detail, updated_at = :now, #ttl = :expires \
-                 REMOVE lease_owner, lease_expires_at",
-            )
-            .condition_expression("lease_owner = :owner AND #state = :from")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_values(":to", s(to))
-            .expression_attribute_values(":from", s(from))
-            .expression_attribute_values(":detail", s(detail))
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":expires", n(expires))
-            .expression_attribute_values(":owner", s(owner))
+            .update_expression(FINISH_UPDATE)
+            .condition_expression(FINISH_CONDITION)
+            .set_expression_attribute_names(Some(finish_names()))
+            .set_expression_attribute_values(Some(self.finish_values(owner, from, to, detail)))
             .send()
             .await;
         match result {
@@ -301,6 +305,78 @@ impl WorkflowStore {
             Err(e) if is_condition_failure(&e) => Err(StoreError::LeaseLost { key: key.into() }),
             Err(e) => Err(dynamo_err("UpdateItem(finish)", key, e)),
         }
+    }
+
+    /// Ends the workflow as [`Self::finish`] does, in one transaction with `writes`: what
+    /// must be recorded exactly when the workflow finishes (its audit event, a link). All
+    /// or nothing: with the lease lost, none of them is written, and a retry after a lost
+    /// answer cannot record them twice.
+    pub async fn finish_with(
+        &self,
+        key: &str,
+        owner: &str,
+        from: &str,
+        to: &str,
+        detail: &str,
+        writes: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
+        let finish = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(key))
+            .update_expression(FINISH_UPDATE)
+            .condition_expression(FINISH_CONDITION)
+            .set_expression_attribute_names(Some(finish_names()))
+            .set_expression_attribute_values(Some(self.finish_values(owner, from, to, detail)))
+            .build()
+            .expect("table, key and expression are set");
+        let mut items = vec![TransactWriteItem::builder().update(finish).build()];
+        items.extend(writes);
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // Reasons come in item order; the first item is the finish.
+                let lease_lost = match &e {
+                    SdkError::ServiceError(se) => match se.err() {
+                        TransactWriteItemsError::TransactionCanceledException(c) => {
+                            c.cancellation_reasons().first().and_then(|r| r.code())
+                                == Some("ConditionalCheckFailed")
+                        }
+                        _ => false,
+                    },
+                    _ => false,
+                };
+                if lease_lost {
+                    Err(StoreError::LeaseLost { key: key.into() })
+                } else {
+                    Err(dynamo_err("TransactWriteItems(finish)", key, e))
+                }
+            }
+        }
+    }
+
+    fn finish_values(
+        &self,
+        owner: &str,
+        from: &str,
+        to: &str,
+        detail: &str,
+    ) -> HashMap<String, AttributeValue> {
+        let now = now_ms();
+        let expires = now / 1000 + self.finished_retention.as_secs();
+        HashMap::from([
+            (":to".to_string(), s(to)),
+            (":from".to_string(), s(from)),
+            (":detail".to_string(), s(detail)),
+            (":now".to_string(), n(now)),
+            (":expires".to_string(), n(expires)),
+            (":owner".to_string(), s(owner)),
+        ])
     }
 
     /// Gives the lease up early (after a retryable failure) so the next delivery can claim

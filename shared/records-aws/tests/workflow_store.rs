@@ -194,3 +194,50 @@ async fn a_claim_can_start_a_new_item_at_its_first_step_but_never_rewinds_one() 
         other => panic!("expected Acquired, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn finishing_with_other_writes_is_all_or_nothing() {
+    let (moto, store) = store().await;
+    let sdk = local_stack::sdk_config(moto.endpoint()).await;
+    let links = records_aws::links::LinkStore::new(aws_sdk_dynamodb::Client::new(&sdk), "wf");
+    let version = records_aws::links::LinkedVersion {
+        bucket: "gov".into(),
+        key: "a.pdf".into(),
+        version_id: "v1".into(),
+        sha256: "ab".repeat(32),
+    };
+    store.claim("k1", "a", LEASE).await.unwrap();
+
+    // Not the lease holder: the finish is refused and the link is not written either.
+    let err = store
+        .finish_with(
+            "k1",
+            "intruder",
+            "claimed",
+            "done",
+            "{}",
+            vec![links.link_write(7, &version)],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::LeaseLost { .. }), "{err:?}");
+    assert!(links.get(7).await.unwrap().versions.is_empty());
+    assert_eq!(store.get("k1").await.unwrap().unwrap().state, "claimed");
+
+    // The holder: both land together.
+    store
+        .finish_with(
+            "k1",
+            "a",
+            "claimed",
+            "done",
+            r#"{"node":7}"#,
+            vec![links.link_write(7, &version)],
+        )
+        .await
+        .unwrap();
+    let item = store.get("k1").await.unwrap().unwrap();
+    assert_eq!(item.state, "done");
+    assert!(item.lease_owner.is_none() && item.expires_at.is_some());
+    assert!(links.get(7).await.unwrap().versions.contains(&version));
+}
