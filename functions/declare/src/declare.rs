@@ -361,14 +361,12 @@ impl Run<'_> {
                     .await?;
                 }
                 DeclarationState::Uploaded { node_id, .. } => {
-                    // The RM classification (OpenText) and the S3 tags are independent and
-                    // both safe to repeat: done side by side, persisted in one write (a
-                    // crash before it repeats both).
-                    let (classified, tagged) =
-                        tokio::join!(opentext_steps::classify(self, node_id), self.tag());
-                    classified?;
+                    opentext_steps::classify(self, node_id).await?;
                     self.crash_point("classified");
-                    tagged?;
+                    // Tagged only once classified: the tag tells S3's users the object is
+                    // declared. Both steps are safe to repeat, so one write records both (a
+                    // crash before it repeats them).
+                    self.tag().await?;
                     self.advance_through(vec![
                         DeclarationState::Classified,
                         DeclarationState::Tagged,

@@ -236,6 +236,23 @@ async fn opentext_400_ends_failed_with_the_reason_and_reaches_the_dlq() {
         .iter()
         .any(|l| l.contains("declaration failed") && l.contains("400"));
     assert!(failed_log, "a clear log line names the failure");
+    // The classification failed, so S3 is never told the object is declared.
+    let tags = stack
+        .s3()
+        .get_object_tagging()
+        .bucket(bucket(&stack))
+        .key("finance/bad.txt")
+        .version_id(&version)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tags.tag_set()
+            .iter()
+            .all(|t| !t.key().starts_with("records-bridge:")),
+        "no records-bridge tags on a failed declaration: {:?}",
+        tags.tag_set()
+    );
 }
 
 #[tokio::test]

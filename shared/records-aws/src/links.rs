@@ -71,6 +71,20 @@ pub fn link_pk(node_id: u64) -> String {
     format!("{LINK_PREFIX}{node_id}")
 }
 
+/// Linking: `ADD` to the set, so a version is linked once however often it is written.
+const LINK_UPDATE: &str = "ADD links :v SET node_id = :n, updated_at_ms = :t";
+
+fn link_values(
+    node_id: u64,
+    version: &LinkedVersion,
+) -> std::collections::HashMap<String, AttributeValue> {
+    std::collections::HashMap::from([
+        (":v".to_string(), AttributeValue::Ss(vec![encode(version)])),
+        (":n".to_string(), AttributeValue::N(node_id.to_string())),
+        (":t".to_string(), AttributeValue::N(now_ms().to_string())),
+    ])
+}
+
 fn encode(v: &LinkedVersion) -> String {
     serde_json::to_string(v).expect("plain data")
 }
@@ -106,10 +120,8 @@ impl LinkStore {
         let update = Update::builder()
             .table_name(&self.table)
             .key(PK, AttributeValue::S(link_pk(node_id)))
-            .update_expression("ADD links :v SET node_id = :n, updated_at_ms = :t")
-            .expression_attribute_values(":v", AttributeValue::Ss(vec![encode(version)]))
-            .expression_attribute_values(":n", AttributeValue::N(node_id.to_string()))
-            .expression_attribute_values(":t", AttributeValue::N(now_ms().to_string()))
+            .update_expression(LINK_UPDATE)
+            .set_expression_attribute_values(Some(link_values(node_id, version)))
             .build()
             .expect("table, key and expression are set");
         TransactWriteItem::builder().update(update).build()
@@ -121,10 +133,8 @@ impl LinkStore {
             .update_item()
             .table_name(&self.table)
             .key(PK, AttributeValue::S(link_pk(node_id)))
-            .update_expression("ADD links :v SET node_id = :n, updated_at_ms = :t")
-            .expression_attribute_values(":v", AttributeValue::Ss(vec![encode(version)]))
-            .expression_attribute_values(":n", AttributeValue::N(node_id.to_string()))
-            .expression_attribute_values(":t", AttributeValue::N(now_ms().to_string()))
+            .update_expression(LINK_UPDATE)
+            .set_expression_attribute_values(Some(link_values(node_id, version)))
             .send()
             .await
             .map_err(|e| err("UpdateItem", e.into_service_error()))?;

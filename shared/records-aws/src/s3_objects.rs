@@ -210,6 +210,16 @@ impl S3Objects {
         version_id: Option<&str>,
         slot: DigestSlot,
     ) -> Result<HashingReader<impl AsyncRead + Send + Unpin + 'static>, S3Error> {
+        let body = self.body(bucket, key, version_id).await?;
+        Ok(HashingReader::new(body.into_async_read(), slot))
+    }
+
+    async fn body(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<aws_sdk_s3::primitives::ByteStream, S3Error> {
         let out = self
             .client
             .get_object()
@@ -219,7 +229,7 @@ impl S3Objects {
             .send()
             .await
             .map_err(|e| classify("GetObject", bucket, key, version_id, e))?;
-        Ok(HashingReader::new(out.body.into_async_read(), slot))
+        Ok(out.body)
     }
 
     /// Opens a streaming read of one version as the body's own chunks (no copy), counted
@@ -233,16 +243,8 @@ impl S3Objects {
         expected_len: u64,
         slot: DigestSlot,
     ) -> Result<HashingChunks<BodyChunks>, S3Error> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .set_version_id(version_id.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify("GetObject", bucket, key, version_id, e))?;
-        let chunks = futures_util::stream::unfold(out.body, |mut body| async move {
+        let body = self.body(bucket, key, version_id).await?;
+        let chunks = futures_util::stream::unfold(body, |mut body| async move {
             body.next()
                 .await
                 .map(|chunk| (chunk.map_err(std::io::Error::other), body))
