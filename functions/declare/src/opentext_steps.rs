@@ -136,6 +136,25 @@ impl Upload {
     }
 }
 
+/// The plan frozen into the item when it was claimed.
+fn frozen_plan(run: &Run<'_>) -> Result<Plan, StepError> {
+    run.progress
+        .plan
+        .clone()
+        .ok_or_else(|| StepError::Permanent("no plan".into()))
+}
+
+/// The service account's client, its retries bounded by this invocation's deadline.
+async fn service_client(run: &Run<'_>) -> Result<opentext_client::Client, StepError> {
+    Ok(run
+        .deps
+        .opentext
+        .client()
+        .await
+        .map_err(StepError::Retry)?
+        .with_deadline(run.inv.opentext_deadline()))
+}
+
 /// Creates the document, or adds a version, or adopts what an earlier attempt created
 /// (found by this item's `external_identity`). Returns node id, version number, SHA-256.
 pub(crate) async fn upload(
@@ -143,18 +162,8 @@ pub(crate) async fn upload(
     folder_id: u64,
     name: &str,
 ) -> Result<(u64, u32, String), StepError> {
-    let plan = run
-        .progress
-        .plan
-        .clone()
-        .ok_or_else(|| StepError::Permanent("no plan".into()))?;
-    let ot = run
-        .deps
-        .opentext
-        .client()
-        .await
-        .map_err(StepError::Retry)?
-        .with_deadline(run.inv.opentext_deadline());
+    let plan = frozen_plan(run)?;
+    let ot = service_client(run).await?;
     let folder = folder_id as i64;
     let identity = run.key.external_identity();
     // Two passes at most: a create can lose a race to a concurrent create of the same name.
@@ -229,23 +238,13 @@ fn attr_json(v: &AttrValue) -> Value {
 
 /// Provenance and rule categories, then the RM classification and record details.
 pub(crate) async fn classify(run: &Run<'_>, node_id: u64) -> Result<(), StepError> {
-    let plan = run
-        .progress
-        .plan
-        .clone()
-        .ok_or_else(|| StepError::Permanent("no plan".into()))?;
+    let plan = frozen_plan(run)?;
     let sha256 = run
         .progress
         .sha256
         .clone()
         .ok_or_else(|| StepError::Permanent("no sha256".into()))?;
-    let ot = run
-        .deps
-        .opentext
-        .client()
-        .await
-        .map_err(StepError::Retry)?
-        .with_deadline(run.inv.opentext_deadline());
+    let ot = service_client(run).await?;
     let node = node_id as i64;
     let categories = plan
         .category_values(&sha256)
