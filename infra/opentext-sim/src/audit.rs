@@ -33,8 +33,8 @@ pub async fn list(State(sim): State<AppState>, Path(id): Path<String>, req: ApiR
         .filter(|e| where_type.is_none_or(|t| e.event_type == t))
         .filter(|e| where_user.is_none_or(|u| e.user_id == u))
         // Day granularity: compare the YYYY-MM-DD prefix.
-        .filter(|e| start.as_ref().is_none_or(|s| e.audit_date[..10] >= s[..s.len().min(10)]))
-        .filter(|e| end.as_ref().is_none_or(|s| e.audit_date[..10] <= s[..s.len().min(10)]))
+        .filter(|e| start.as_ref().is_none_or(|s| day(&e.audit_date) >= day(s)))
+        .filter(|e| end.as_ref().is_none_or(|s| day(&e.audit_date) <= day(s)))
         .map(|e| {
             json!({"id": id, "event_type": e.event_type, "audit_date": e.audit_date, "user_id": e.user_id,
                    "agent_id": e.agent_id, "target_user_id": e.target_user_id,
@@ -57,4 +57,9 @@ pub async fn list(State(sim): State<AppState>, Path(id): Path<String>, req: ApiR
         "results": {"data": {"audit": page.slice(&events), "audit_event_types": types}},
     }))
     .into_response())
+}
+
+/// The `YYYY-MM-DD` prefix (the whole text if shorter; never a cut inside a character).
+fn day(s: &str) -> &str {
+    s.get(..10).unwrap_or(s)
 }

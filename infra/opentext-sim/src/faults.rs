@@ -31,6 +31,9 @@ pub struct OneShot {
     pub retry_after_secs: Option<u64>,
     #[serde(default)]
     pub path_contains: Option<String>,
+    /// Only calls with this HTTP method (e.g. `POST`, to fail a create but not the lookups).
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 const MAX_LOG: usize = 20_000;
@@ -51,11 +54,14 @@ enum Decision {
     Drop,
 }
 
-fn decide(state: &mut FaultState, path: &str) -> Decision {
+fn decide(state: &mut FaultState, method: &str, path: &str) -> Decision {
     if let Some(i) = state.next.iter().position(|r| {
         r.path_contains
             .as_ref()
             .is_none_or(|p| path.contains(p.as_str()))
+            && r.method
+                .as_ref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
     }) {
         let rule = state.next[i].clone();
         state.next[i].count = state.next[i].count.saturating_sub(1);
@@ -105,7 +111,7 @@ pub async fn api_layer(State(sim): State<AppState>, mut req: Request, next: Next
     let path = format!("{API_PREFIX}{}", req.uri().path());
     let (latency, decision) = {
         let mut f = lock(&sim.faults);
-        (f.standing.latency_ms, decide(&mut f, &path))
+        (f.standing.latency_ms, decide(&mut f, &method, &path))
     };
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;

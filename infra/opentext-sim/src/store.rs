@@ -157,10 +157,11 @@ impl Store {
         out
     }
 
-    /// Content Server refuses a second item with the same name (case-insensitive) in a container.
+    /// Content Server refuses a second item with the same name in a container, names compared
+    /// with Unicode case folding (`Verträge Ü.pdf` clashes with `verträge ü.pdf`).
     pub fn name_taken(&self, parent: i64, name: &str, except: Option<i64>) -> bool {
         self.children(parent)
-            .any(|n| Some(n.id) != except && n.name.eq_ignore_ascii_case(name))
+            .any(|n| Some(n.id) != except && unicase::eq(n.name.as_str(), name))
     }
 
     /// Hold ids in force on `id`: its own and those inherited from ancestors.

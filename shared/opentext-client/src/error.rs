@@ -55,6 +55,16 @@ pub enum Error {
         /// OpenText's message.
         message: String,
     },
+    /// A 500 that reports a chunked-upload fault (`Multipart Upload session expired`,
+    /// `BlockID n has already been uploaded`, `Invalid block size`): resending the same request
+    /// cannot help, a new upload session may.
+    #[error("chunked upload refused (HTTP {status}): {message}")]
+    UploadSession {
+        /// HTTP status as sent by the server.
+        status: u16,
+        /// OpenText's message.
+        message: String,
+    },
     /// Any other non-success answer (400, 429, 5xx, RM `ok:false`, ...).
     #[error("OpenText error (HTTP {status}): {message}")]
     Api {
@@ -107,6 +117,7 @@ impl Error {
             | Error::Conflict { status, .. }
             | Error::Unauthorized { status, .. }
             | Error::Forbidden { status, .. }
+            | Error::UploadSession { status, .. }
             | Error::Api { status, .. } => Some(*status),
             Error::DeadlineExceeded { last: Some(e), .. } => e.status(),
             _ => None,
@@ -121,17 +132,21 @@ impl Error {
             | Error::Conflict { message, .. }
             | Error::Unauthorized { message, .. }
             | Error::Forbidden { message, .. }
+            | Error::UploadSession { message, .. }
             | Error::Api { message, .. } => Some(message),
             _ => None,
         }
     }
 
-    /// Whether sending the same request again may succeed: timeouts, connection
-    /// errors, 502/503/504 and 429. Never 400/401/403/404/409 or "name exists".
+    /// Whether sending the same request again may succeed: timeouts, connection errors,
+    /// 429 and every 5xx whose message is not one of Content Server's known meanings. Content
+    /// Server answers 500 both for meanings ("name exists", "could not locate", chunked-upload
+    /// faults: each its own variant, never retried as is) and for real server faults (retried).
+    /// Never 400/401/403/404/409.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Timeout(_) | Error::Transport(_) => true,
-            Error::Api { status, .. } => matches!(*status, 429 | 502 | 503 | 504),
+            Error::Api { status, .. } => *status == 429 || (500..=599).contains(status),
             _ => false,
         }
     }
@@ -188,6 +203,12 @@ pub(crate) fn classify(status: u16, message: String, retry_after: Option<Duratio
     // "An item with the name '{name}' already exists." (category apply has another "already exists")
     if lower.contains("already exists") && lower.contains("name") {
         return Error::NameExists { status, message };
+    }
+    let upload_fault = (lower.contains("multipart") && lower.contains("expired"))
+        || lower.contains("has already been uploaded")
+        || lower.contains("invalid block size");
+    if status >= 500 && upload_fault {
+        return Error::UploadSession { status, message };
     }
     let not_found_text = lower.contains("could not get")
         || lower.contains("could not locate")
@@ -279,6 +300,42 @@ mod tests {
         assert!(matches!(e, Error::Conflict { .. }));
         let e = Error::from_status(StatusCode::SERVICE_UNAVAILABLE, b"<html>busy</html>", None);
         assert!(e.is_retryable());
+        let e = Error::from_status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            br#"{"error":"Multipart Upload session expired"}"#,
+            None,
+        );
+        assert!(matches!(e, Error::UploadSession { status: 500, .. }));
+        assert!(
+            !e.is_retryable(),
+            "resending a part to an expired session cannot help"
+        );
+    }
+
+    /// Content Server's 500 carries meanings; a 500 without one is a server fault.
+    #[test]
+    fn a_500_without_a_known_meaning_is_retryable_and_meanings_are_not() {
+        let fault = Error::from_status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            br#"{"error":"Injected fault: 500 Internal Server Error"}"#,
+            None,
+        );
+        assert!(fault.is_retryable(), "{fault:?}");
+        let html = Error::from_status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            b"<html>oops</html>",
+            None,
+        );
+        assert!(html.is_retryable());
+        for meaning in [
+            &br#"{"error":"An item with the name 'PLAIN.pdf' already exists."}"#[..],
+            br#"{"error":"Could not locate node 99"}"#,
+            br#"{"error":"Invalid block size"}"#,
+            br#"{"error":"BlockID 2 has already been uploaded"}"#,
+        ] {
+            let e = Error::from_status(StatusCode::INTERNAL_SERVER_ERROR, meaning, None);
+            assert!(!e.is_retryable(), "{e:?}");
+        }
         assert!(!Error::from_status(StatusCode::FORBIDDEN, b"{}", None).is_retryable());
     }
 }

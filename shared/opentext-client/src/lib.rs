@@ -20,6 +20,7 @@ mod error;
 mod holds;
 mod http;
 pub mod model;
+mod names;
 mod nodes;
 mod permissions;
 mod retry;
@@ -37,6 +38,7 @@ pub use content::{
 };
 pub use error::{Error, Result};
 pub use nodes::{CreateOptions, Download, ListOptions, NodeUpdate, Provenance, UploadMode};
+pub use names::same_name;
 pub use retry::RetryPolicy;
 pub use versions::VersionOptions;
 

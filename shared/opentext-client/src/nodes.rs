@@ -281,8 +281,9 @@ impl Client {
         }
     }
 
-    /// The child named exactly `name`, if any. `where_name` only narrows the
-    /// search (it matches substrings), so every page is compared exactly.
+    /// The child whose name the server takes for `name` (Unicode case-insensitive, see
+    /// [`same_name`](crate::same_name)), if any. `where_name` only narrows the search (it
+    /// matches substrings), so every page is compared the server's way.
     pub async fn find_child_by_name(&self, parent_id: i64, name: &str) -> Result<Option<Node>> {
         let mut opts = ListOptions {
             where_name: Some(name.to_string()),
@@ -291,7 +292,11 @@ impl Client {
         loop {
             let page = self.list_children(parent_id, &opts).await?;
             let more = page.has_more(opts.limit) && !page.items.is_empty();
-            if let Some(n) = page.items.into_iter().find(|n| n.name == name) {
+            if let Some(n) = page
+                .items
+                .into_iter()
+                .find(|n| crate::same_name(&n.name, name))
+            {
                 return Ok(Some(n));
             }
             if !more {

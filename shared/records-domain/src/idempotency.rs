@@ -7,6 +7,9 @@ use sha2::{Digest, Sha256};
 /// `external_identity_type` the bridge sets next to [`IdempotencyKey::external_identity`].
 pub const EXTERNAL_IDENTITY_TYPE: &str = "records-bridge";
 
+/// Longest key kept readable; longer ones are hashed (see [`IdempotencyKey::from_parts`]).
+pub const MAX_READABLE_KEY_BYTES: usize = 1024;
+
 /// Characters of the SHA-256 hex kept in the external identity (128 bits).
 pub const EXTERNAL_IDENTITY_LEN: usize = 32;
 
@@ -73,11 +76,22 @@ impl IdempotencyKey {
 
     /// A key for any effect (`archive`, `hold-sync`, `publish`, ...): scope
     /// then parts, '#'-separated and escaped.
+    ///
+    /// A key longer than [`MAX_READABLE_KEY_BYTES`] becomes `scope#sha256#<hex of the
+    /// readable key>`: S3 keys reach 1,024 bytes and escaping can triple them, past
+    /// DynamoDB's 2,048-byte partition key limit. Still one key per effect, always the same.
     pub fn from_parts(scope: &str, parts: &[&str]) -> Self {
         let mut s = escape(scope);
         for p in parts {
             s.push('#');
             s.push_str(&escape(p));
+        }
+        if s.len() > MAX_READABLE_KEY_BYTES {
+            s = format!(
+                "{}#sha256#{}",
+                escape(scope),
+                hex::encode(Sha256::digest(s.as_bytes()))
+            );
         }
         IdempotencyKey(s)
     }
@@ -112,6 +126,26 @@ mod tests {
 
     fn v(bucket: &str, key: &str, version: Option<&str>) -> ObjectVersion {
         ObjectVersion::new(bucket, key, version)
+    }
+
+    #[test]
+    fn a_1024_byte_key_full_of_percent_signs_fits_dynamodb_and_stays_distinct() {
+        let key = "%".repeat(1024);
+        let other = format!("{}x", "%".repeat(1023));
+        let a = IdempotencyKey::declare(&v("b", &key, Some("v1")), None);
+        let b = IdempotencyKey::declare(&v("b", &other, Some("v1")), None);
+        let a_next = IdempotencyKey::declare(&v("b", &key, Some("v2")), None);
+        assert!(a.as_str().len() <= 2048, "{}", a.as_str().len());
+        assert!(a.as_str().starts_with("declare#sha256#"), "{a}");
+        assert_ne!(a, b);
+        assert_ne!(a, a_next);
+        assert_eq!(a, IdempotencyKey::declare(&v("b", &key, Some("v1")), None));
+        let short = IdempotencyKey::declare(&v("b", "a/b.pdf", Some("v1")), None);
+        assert_eq!(
+            short.as_str(),
+            "declare#b#a/b.pdf#v1",
+            "short keys stay readable"
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod policy;
 pub mod poll;
 pub mod retention;
 pub mod s3key;
+pub mod text;
 pub mod workflow;
 
 pub use audit::{Actor, ActorKind, AuditAction, AuditEvent, Hashes, Outcome, RecordRef};

@@ -6,8 +6,8 @@ use globset::GlobMatcher;
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    AttrSpec, AttrValue, CategorySpec, Mode, OnExistingName, Policy, Provenance, ProvenanceField,
-    RecordDateSource, RuleAction,
+    AttrSpec, AttrValue, CategorySpec, Mode, OnExistingName, OnNameClash, Policy, Provenance,
+    ProvenanceField, RecordDateSource, RuleAction,
 };
 use super::template::{Template, sanitize_node_name, utc_date};
 use crate::idempotency::{IdempotencyKey, ObjectVersion, normalize_etag};
@@ -144,6 +144,9 @@ pub struct Plan {
     pub document_name: String,
     pub mode: Mode,
     pub on_existing_name: OnExistingName,
+    /// Absent in plans frozen before it existed: the default then.
+    #[serde(default)]
+    pub on_name_clash: OnNameClash,
     pub classification_id: u64,
     pub record: RecordDetails,
     pub provenance: Provenance,
@@ -357,6 +360,7 @@ impl Policy {
             document_name,
             mode: spec.mode,
             on_existing_name: spec.on_existing_name,
+            on_name_clash: spec.on_name_clash,
             classification_id: spec.classification_id,
             record: RecordDetails {
                 rsi: spec.record.rsi.clone(),

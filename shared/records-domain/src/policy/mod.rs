@@ -15,11 +15,11 @@ pub use evaluate::{
     CategoryValues, Decision, ObjectFacts, Plan, PlanError, RecordDetails, source_uri,
 };
 pub use model::{
-    AttrSpec, AttrValue, CategorySpec, GovernSpec, Mode, OnExistingName, Policy, Provenance,
-    ProvenanceField, RecordDateSource, RecordSpec, Rule, RuleAction,
+    AttrSpec, AttrValue, CategorySpec, GovernSpec, Mode, OnExistingName, OnNameClash, Policy,
+    Provenance, ProvenanceField, RecordDateSource, RecordSpec, Rule, RuleAction,
 };
 pub use template::{
     KNOWN_PLACEHOLDERS, MAX_NODE_NAME_CHARS, Placeholder, Template, TemplateError, basename,
-    sanitize_node_name,
+    disambiguate_node_name, sanitize_node_name,
 };
 pub use validate::{POLICY_VERSION, PolicyError, ValidationError};

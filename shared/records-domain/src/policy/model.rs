@@ -55,6 +55,7 @@ pub(crate) struct RuleDoc {
     pub document_name: Option<String>,
     pub mode: Option<String>,
     pub on_existing_name: Option<String>,
+    pub on_name_clash: Option<String>,
     pub classification: Option<ClassificationDoc>,
     pub record: Option<RecordDoc>,
     pub categories: Option<Vec<CategoryDoc>>,
@@ -133,6 +134,21 @@ pub enum OnExistingName {
     /// Add a version to the existing node.
     NewVersion,
     /// Fail the declaration (non-retryable) and audit the refusal.
+    Refuse,
+}
+
+/// What to do when the name is taken by a document that is not this object's: another S3
+/// key whose name renders the same (`x/a.pdf` and `y/a.pdf` under `{basename}`, names equal
+/// once cut to 248 characters or stripped of `:`, names equal but for case), or a document
+/// records-bridge did not create. Never a new version of someone else's document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnNameClash {
+    /// Declare under a name made unique by a short hash of the S3 bucket and key
+    /// (`a [s3 1f2e3d4c].pdf`): the same object always gets the same name.
+    #[default]
+    Disambiguate,
+    /// Fail the declaration (non-retryable), naming the document in the way.
     Refuse,
 }
 
@@ -263,6 +279,7 @@ pub struct GovernSpec {
     pub document_name: Template,
     pub mode: Mode,
     pub on_existing_name: OnExistingName,
+    pub on_name_clash: OnNameClash,
     pub classification_id: u64,
     pub record: RecordSpec,
     pub categories: Vec<CategorySpec>,
@@ -293,4 +310,7 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// P2: when and how records are archived to S3 (None: no archive tier).
     pub archive: Option<super::archive::ArchivePolicy>,
+    /// What is allowed but worth a records manager's look (e.g. a name template that can
+    /// give two objects one name); functions log them at start.
+    pub warnings: Vec<super::ValidationError>,
 }

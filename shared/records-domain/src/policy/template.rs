@@ -307,6 +307,32 @@ pub fn sanitize_node_name(raw: &str) -> Result<String, PlanError> {
     Ok(out)
 }
 
+/// `name` made unique to one S3 object: ` [s3 <8 hex of SHA-256 of bucket/key>]` before the
+/// extension, the stem cut so the whole stays within [`MAX_NODE_NAME_CHARS`]. The same object
+/// always gets the same name, so its later versions find it again.
+pub fn disambiguate_node_name(name: &str, bucket: &str, key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(format!("{bucket}/{key}").as_bytes()));
+    let tag = format!(" [s3 {}]", &digest[..8]);
+    let (stem, ext) = split_ext(name);
+    let ext = if ext.chars().count() <= 16 { ext } else { "" };
+    let stem = if ext.is_empty() { name } else { stem };
+    let suffix_chars = tag.chars().count()
+        + if ext.is_empty() {
+            0
+        } else {
+            ext.chars().count() + 1
+        };
+    let stem: String = stem
+        .chars()
+        .take(MAX_NODE_NAME_CHARS.saturating_sub(suffix_chars))
+        .collect();
+    match ext {
+        "" => format!("{}{tag}", stem.trim_end()),
+        ext => format!("{}{tag}.{ext}", stem.trim_end()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,6 +444,21 @@ mod tests {
             sanitize_node_name(" : "),
             Err(PlanError::EmptyName(_))
         ));
+    }
+
+    #[test]
+    fn disambiguated_names_are_per_object_and_fit() {
+        let a = disambiguate_node_name("same.pdf", "b", "x/same.pdf");
+        let b = disambiguate_node_name("same.pdf", "b", "y/same.pdf");
+        assert_ne!(a, b);
+        assert!(a.starts_with("same [s3 ") && a.ends_with("].pdf"), "{a}");
+        assert_eq!(a, disambiguate_node_name("same.pdf", "b", "x/same.pdf"));
+        let long = format!("{}.pdf", "é".repeat(247));
+        let out = disambiguate_node_name(&long, "b", "k");
+        assert_eq!(out.chars().count(), MAX_NODE_NAME_CHARS, "{out}");
+        assert!(out.ends_with("].pdf"));
+        let plain = disambiguate_node_name("README", "b", "k");
+        assert!(plain.starts_with("README [s3 ") && plain.ends_with(']'));
     }
 
     #[test]

@@ -468,3 +468,48 @@ fn decisions_serialise_for_logs_and_storage() {
         serde_json::json!({"decision": "failed", "rule": "legal-contracts", "error": {"missing_metadata": "contract-id"}})
     );
 }
+
+#[test]
+fn a_name_template_that_can_collide_is_warned_about_and_the_clash_choice_is_read() {
+    let rule = |name: &str, clash: &str| {
+        with_rules(&format!(
+            "  - name: r\n    match: {{ key_prefix: \"in/\" }}\n    destination: {{ folder_id: 2101 }}\n    document_name: \"{name}\"\n    mode: copy\n    on_existing_name: new_version\n{clash}    classification: {{ id: 4100 }}\n    record: {{ official: true, record_date: upload_time }}\n"
+        ))
+    };
+    let p = Policy::from_yaml(&rule("{basename}", "")).unwrap();
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    let w = p.warnings[0].to_string();
+    assert!(
+        w.contains("rules[0] \"r\": document_name") && w.contains("disambiguated"),
+        "{w}"
+    );
+    let RuleAction::Govern(g) = &p.rules[0].action else {
+        panic!("govern")
+    };
+    assert_eq!(g.on_name_clash, OnNameClash::Disambiguate, "the default");
+
+    let p = Policy::from_yaml(&rule("{basename}", "    on_name_clash: refuse\n")).unwrap();
+    assert!(p.warnings[0].to_string().contains("refused"));
+    for unique in [
+        "{key}",
+        "{dirname}-{basename}",
+        "{dirname}/{stem}.{extension}",
+    ] {
+        let p = Policy::from_yaml(&rule(unique, "")).unwrap();
+        assert!(p.warnings.is_empty(), "{unique}: {:?}", p.warnings);
+    }
+    let errs = errors(&rule("{key}", "    on_name_clash: overwrite\n"));
+    assert!(
+        errs[0].contains("on_name_clash: unknown value \"overwrite\""),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn the_demo_policy_cannot_give_two_objects_one_name() {
+    let demo = include_str!("../../../../infra/local-stack/demo/policy.yaml");
+    let p = Policy::from_yaml(demo).unwrap_or_else(|e| panic!("{e}"));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    // The example keeps `{basename}`-style names, and is told so.
+    assert!(!example().warnings.is_empty());
+}

@@ -110,12 +110,22 @@ fn templates(action: &RuleAction) -> Box<dyn Iterator<Item = &Template> + '_> {
 #[derive(Default)]
 struct Errors {
     list: Vec<ValidationError>,
+    warnings: Vec<ValidationError>,
     rule: Option<(usize, String)>,
 }
 
 impl Errors {
     fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.list.push(ValidationError {
+            rule: self.rule.clone(),
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// A finding that does not stop the policy from loading.
+    fn warn(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(ValidationError {
             rule: self.rule.clone(),
             field: field.into(),
             message: message.into(),
@@ -210,6 +220,7 @@ fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
             provenance,
             rules,
             archive,
+            warnings: e.warnings,
         }),
         _ => Err(e.list),
     }
@@ -296,6 +307,7 @@ fn rule(
                 ("document_name", r.document_name.is_some()),
                 ("mode", r.mode.is_some()),
                 ("on_existing_name", r.on_existing_name.is_some()),
+                ("on_name_clash", r.on_name_clash.is_some()),
                 ("classification", r.classification.is_some()),
                 ("record", r.record.is_some()),
                 ("categories", r.categories.is_some()),

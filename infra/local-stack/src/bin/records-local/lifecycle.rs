@@ -55,7 +55,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
         .await?;
     let version = put.version_id.unwrap_or_default();
     stack.drain(20).await?;
-    let node = record_id(stack, 2103, "nda-acme.pdf").await?;
+    let node = record_id(stack, 2103, "legal/nda-acme.pdf").await?;
     println!("  put  {key:<38} → reference record {node} in Records/Legal");
     admin.apply_hold(node, 6100).await?;
     println!(
@@ -92,7 +92,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
     );
 
     println!("\n• P2: a record moved to the Archive folder is copied to the Object Lock archive");
-    let invoice = record_id(stack, 2101, "invoice-2026-0042.pdf").await?;
+    let invoice = record_id(stack, 2101, "finance/invoice-2026-0042.pdf").await?;
     admin
         .update_node(
             invoice,

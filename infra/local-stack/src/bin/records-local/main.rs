@@ -225,7 +225,8 @@ async fn describe_record(
     key: &str,
     body: &[u8],
 ) -> Result<(String, String, String)> {
-    let name = key.rsplit('/').next().unwrap_or(key);
+    // The demo policy names each document by its whole key.
+    let name = key;
     let nodes = stack
         .sim_admin(&format!("nodes?parent_id={folder}"))
         .await?;

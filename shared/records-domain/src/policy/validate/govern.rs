@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Errors;
 use crate::policy::model::{
-    AttrSpec, AttrValue, CategoryDoc, CategorySpec, GovernSpec, Mode, OnExistingName, Provenance,
-    RecordDateSource, RecordDoc, RecordSpec, RuleDoc, Scalar,
+    AttrSpec, AttrValue, CategoryDoc, CategorySpec, GovernSpec, Mode, OnExistingName, OnNameClash,
+    Provenance, RecordDateSource, RecordDoc, RecordSpec, RuleDoc, Scalar,
 };
 use crate::policy::template::Template;
 
@@ -46,6 +46,29 @@ pub(super) fn govern(r: &RuleDoc, prov: Option<&Provenance>, e: &mut Errors) -> 
             format!("unknown value {m:?} (expected new_version or refuse)"),
         ),
     };
+    let on_name_clash = match r.on_name_clash.as_deref() {
+        None | Some("disambiguate") => Some(OnNameClash::Disambiguate),
+        Some("refuse") => Some(OnNameClash::Refuse),
+        Some(m) => e.none(
+            "on_name_clash",
+            format!("unknown value {m:?} (expected disambiguate or refuse)"),
+        ),
+    };
+    if let Some(t) = &document_name
+        && !names_are_unique_per_key(t)
+    {
+        let outcome = match on_name_clash {
+            Some(OnNameClash::Refuse) => "refused (on_name_clash: refuse)",
+            _ => "declared under a disambiguated name (on_name_clash: disambiguate)",
+        };
+        e.warn(
+            "document_name",
+            format!(
+                "{:?} can give objects with different keys the same name (it does not contain {{key}}); such clashes are {outcome}",
+                t.as_str()
+            ),
+        );
+    }
     let classification_id = match r.classification.as_ref().map(|c| c.id) {
         None => e.none(
             "classification",
@@ -62,10 +85,21 @@ pub(super) fn govern(r: &RuleDoc, prov: Option<&Provenance>, e: &mut Errors) -> 
         document_name: document_name?,
         mode: mode?,
         on_existing_name: on_existing_name?,
+        on_name_clash: on_name_clash?,
         classification_id: classification_id?,
         record: record?,
         categories: categories?,
     })
+}
+
+/// Whether every object key renders a name of its own: the template holds the whole key, or
+/// its directory and its file name. (Names still fold case and lose `:` and characters past
+/// 248; clashes from those are caught at declaration and follow `on_name_clash`.)
+fn names_are_unique_per_key(t: &Template) -> bool {
+    use crate::policy::Placeholder as P;
+    let has = |want: &P| t.placeholders().any(|p| p == want);
+    has(&P::Key)
+        || (has(&P::Dirname) && (has(&P::Basename) || (has(&P::Stem) && has(&P::Extension))))
 }
 
 fn record(r: Option<&RecordDoc>, e: &mut Errors) -> Option<RecordSpec> {
