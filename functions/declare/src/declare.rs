@@ -93,14 +93,35 @@ fn key_for(event: &ObjectEvent, facts: Option<&S3Facts>) -> IdempotencyKey {
     )
 }
 
+/// The `trigger` of a declaration made to keep S3's order (see [`declare_older_versions`]).
+pub const CATCH_UP_TRIGGER: &str = "records-bridge:catch-up";
+
+/// Declares the event's object version, after any older version of the key that is not
+/// declared yet, so OpenText's versions follow S3's order whatever order events arrive in.
 pub async fn declare(
     deps: &Deps,
     event: &ObjectEvent,
     inv: &Invocation,
 ) -> Result<Declared, DeclareError> {
+    declare_version(deps, event, inv, true).await
+}
+
+async fn declare_version(
+    deps: &Deps,
+    event: &ObjectEvent,
+    inv: &Invocation,
+    catch_up: bool,
+) -> Result<Declared, DeclareError> {
     // A versioned event names its version, so whether it was declared already is read
-    // alongside the object's facts (one round trip of waiting, not two). A duplicate wins
-    // over whatever S3 says now: the version may have been deleted since its declaration.
+    // alongside the object's facts and the key's versions (one round trip of waiting, not
+    // three). A duplicate wins over whatever S3 says now: the version may have been deleted
+    // since its declaration.
+    let versions = async {
+        match (&event.version_id, catch_up) {
+            (Some(_), true) => Some(deps.s3.versions_of(&event.bucket, &event.key).await),
+            _ => None,
+        }
+    };
     let earlier = async {
         match event.version_id {
             Some(_) => deps
@@ -115,7 +136,7 @@ pub async fn declare(
     let facts = deps
         .s3
         .facts(&event.bucket, &event.key, event.version_id.as_deref());
-    let (earlier, facts) = tokio::join!(earlier, facts);
+    let (earlier, facts, versions) = tokio::join!(earlier, facts, versions);
     if earlier.is_some_and(|item| item.state == "done") {
         return Ok(Declared::Duplicate);
     }
@@ -145,6 +166,10 @@ pub async fn declare(
         }
         Err(e) => return Err(DeclareError::Retry(format!("S3: {e}"))),
     };
+    if let Some(versions) = versions {
+        let versions = versions.map_err(|e| DeclareError::Retry(format!("S3: {e}")))?;
+        declare_older_versions(deps, event, &versions, inv).await?;
+    }
     let key = key_for(event, Some(&facts));
     let owner = format!("{}/{}", inv.request_id, uuid::Uuid::new_v4());
     // Lambda stops the attempt at its deadline, so the lease need only outlive that.
@@ -199,6 +224,64 @@ pub async fn declare(
             Err(DeclareError::Permanent(reason))
         }
     }
+}
+
+/// Declares, oldest first, the versions older than the event's that have no settled
+/// declaration yet (their own events are late, or lost in a retry): a record's current
+/// version is then always S3's newest. An older version that fails for good fails alone; one
+/// that must be retried holds the newer one back too, so the order is never broken.
+async fn declare_older_versions(
+    deps: &Deps,
+    event: &ObjectEvent,
+    versions: &[String],
+    inv: &Invocation,
+) -> Result<(), DeclareError> {
+    let Some(pos) = versions
+        .iter()
+        .position(|v| Some(v) == event.version_id.as_ref())
+    else {
+        return Ok(()); // not listed any more (deleted): nothing to order it against
+    };
+    let mut pending = Vec::new();
+    // Newest first: everything before a settled version was settled in order already.
+    for version in &versions[pos + 1..] {
+        let key = IdempotencyKey::declare(
+            &ObjectVersion::new(&event.bucket, &event.key, Some(version)),
+            None,
+        );
+        let item = deps
+            .store
+            .get(key.as_str())
+            .await
+            .map_err(|e| DeclareError::Retry(e.to_string()))?;
+        if item.is_some_and(|i| matches!(i.state.as_str(), "done" | "failed" | "skipped")) {
+            break;
+        }
+        pending.push(version);
+    }
+    for version in pending.into_iter().rev() {
+        tracing::info!(older = %version, "declaring an older version of the key first (S3's order)");
+        let older = ObjectEvent {
+            event_name: CATCH_UP_TRIGGER.to_string(),
+            version_id: Some(version.clone()),
+            etag: None,
+            size: None,
+            sequencer: None,
+            ..event.clone()
+        };
+        match Box::pin(declare_version(deps, &older, inv, false)).await {
+            Ok(_) => {}
+            Err(DeclareError::Permanent(reason)) => {
+                tracing::warn!(older = %version, reason, "an older version failed; it fails alone");
+            }
+            Err(DeclareError::Retry(reason)) => {
+                return Err(DeclareError::Retry(format!(
+                    "older version {version} of this key is not declared yet: {reason}"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The object as the policy sees it.
@@ -465,13 +548,20 @@ impl Run<'_> {
             AuditAction::Declare
         };
         let rule = self.plan()?.rule.clone();
-        let ev = self
+        let mut ev = self
             .audit(action, AuditOutcome::Succeeded, "declared")
             .with_record(node_id, Some(version_number))
             .with_sha256(&sha256)
             .with_reason(format!("rule {rule:?}"))
             .with_detail("size", self.facts.size)
             .with_detail("etag", self.facts.etag.clone());
+        if let Some(clash) = &self.progress.name_clash {
+            // Declared under another name than the plan's: say which, and why.
+            ev = ev.with_detail(
+                "name_clash",
+                serde_json::to_value(clash).unwrap_or_default(),
+            );
+        }
         // The link (P3 sync and the reconciler find the record's versions there) and the
         // audit event are written in one transaction with the finish: both exist exactly
         // when the item is done, and a retry after a lost answer cannot write them twice.

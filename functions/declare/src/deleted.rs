@@ -35,39 +35,23 @@ pub fn flag_line(event: &ObjectEvent) -> String {
 
 /// Node ids tagged on the key's versions (delete markers carry no tags).
 async fn governing_nodes(deps: &Deps, event: &ObjectEvent) -> Result<BTreeSet<u64>, String> {
-    let s3 = deps.s3.client();
+    let versions = deps
+        .s3
+        .versions_of(&event.bucket, &event.key)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut nodes = BTreeSet::new();
-    let (mut key_marker, mut version_marker) = (None, None);
-    loop {
-        let page = s3
-            .list_object_versions()
-            .bucket(&event.bucket)
-            .prefix(&event.key)
-            .set_key_marker(key_marker)
-            .set_version_id_marker(version_marker)
-            .send()
+    for version in versions {
+        let tags = deps
+            .s3
+            .tags(&event.bucket, &event.key, Some(&version))
             .await
-            .map_err(|e| format!("S3 ListObjectVersions: {e}"))?;
-        for v in page
-            .versions()
-            .iter()
-            .filter(|v| v.key() == Some(&event.key))
-        {
-            let tags = deps
-                .s3
-                .tags(&event.bucket, &event.key, v.version_id())
-                .await
-                .map_err(|e| e.to_string())?;
-            if let Some(id) = tags.get(NODE_TAG).and_then(|t| t.parse().ok()) {
-                nodes.insert(id);
-            }
+            .map_err(|e| e.to_string())?;
+        if let Some(id) = tags.get(NODE_TAG).and_then(|t| t.parse().ok()) {
+            nodes.insert(id);
         }
-        if page.is_truncated() != Some(true) {
-            return Ok(nodes);
-        }
-        key_marker = page.next_key_marker().map(str::to_string);
-        version_marker = page.next_version_id_marker().map(str::to_string);
     }
+    Ok(nodes)
 }
 
 pub async fn report(

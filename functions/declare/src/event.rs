@@ -29,11 +29,12 @@ pub struct ObjectEvent {
 pub enum Notification {
     /// `s3:TestEvent`, sent once when notifications are configured: nothing to do.
     Test,
-    /// Object events (usually exactly one).
-    Objects(Vec<ObjectEvent>),
+    /// Object events (usually exactly one), each parsed on its own: a malformed record fails
+    /// alone, its good neighbours are still handled.
+    Objects(Vec<Result<ObjectEvent, EventError>>),
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EventError {
     #[error("message body is not JSON: {0}")]
     NotJson(String),
@@ -103,39 +104,56 @@ pub fn parse_body(body: &str) -> Result<Notification, EventError> {
     let records = parsed
         .records
         .ok_or_else(|| EventError::NotS3("no \"Records\" array".into()))?;
-    let mut out = Vec::with_capacity(records.len());
-    for (index, raw) in records.into_iter().enumerate() {
-        let r: Record = serde_json::from_value(raw)
-            .map_err(|e| EventError::NotS3(format!("record {index}: {e}")))?;
-        if let Some(src) = r.event_source.as_deref()
-            && src != "aws:s3"
-        {
-            return Err(EventError::NotS3(format!(
-                "record {index}: eventSource is {src:?}, not aws:s3"
-            )));
-        }
-        let key = decode_s3_event_key(&r.s3.object.key).map_err(|e| EventError::BadKey {
-            index,
-            raw: r.s3.object.key.clone(),
-            reason: e.to_string(),
-        })?;
-        out.push(ObjectEvent {
-            event_name: r.event_name,
-            event_time: r.event_time,
-            bucket: r.s3.bucket.name,
-            key,
-            version_id: r
-                .s3
-                .object
-                .version_id
-                .filter(|v| !v.is_empty() && v != "null"),
-            etag: r.s3.object.e_tag,
-            size: r.s3.object.size,
-            sequencer: r.s3.object.sequencer,
-            principal: r.user_identity.and_then(|u| u.principal_id),
-        });
+    Ok(Notification::Objects(
+        records
+            .into_iter()
+            .enumerate()
+            .map(|(index, raw)| parse_record(index, raw))
+            .collect(),
+    ))
+}
+
+fn parse_record(index: usize, raw: serde_json::Value) -> Result<ObjectEvent, EventError> {
+    let r: Record = serde_json::from_value(raw)
+        .map_err(|e| EventError::NotS3(format!("record {index}: {e}")))?;
+    if let Some(src) = r.event_source.as_deref()
+        && src != "aws:s3"
+    {
+        return Err(EventError::NotS3(format!(
+            "record {index}: eventSource is {src:?}, not aws:s3"
+        )));
     }
-    Ok(Notification::Objects(out))
+    let key = decode_s3_event_key(&r.s3.object.key).map_err(|e| EventError::BadKey {
+        index,
+        raw: r.s3.object.key.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(ObjectEvent {
+        event_name: r.event_name,
+        event_time: r.event_time,
+        bucket: r.s3.bucket.name,
+        key,
+        version_id: r
+            .s3
+            .object
+            .version_id
+            .filter(|v| !v.is_empty() && v != "null"),
+        etag: r.s3.object.e_tag,
+        size: r.s3.object.size,
+        sequencer: r.s3.object.sequencer,
+        principal: r.user_identity.and_then(|u| u.principal_id),
+    })
+}
+
+/// S3's `sequencer` made comparable: S3 orders two events on one key by their sequencers,
+/// hexadecimal strings compared after right-padding the shorter with zeros.
+pub fn sequencer_order(sequencer: &str) -> String {
+    const WIDTH: usize = 32;
+    let s = sequencer.trim().to_ascii_uppercase();
+    if s.len() >= WIDTH {
+        return s;
+    }
+    format!("{s:0<WIDTH$}")
 }
 
 impl ObjectEvent {
@@ -162,9 +180,7 @@ mod tests {
 
     #[test]
     fn real_s3_shape_decodes_plus_as_space() {
-        let Notification::Objects(events) = parse_body(REAL_S3).unwrap() else {
-            panic!("expected objects")
-        };
+        let events = objects(REAL_S3);
         assert_eq!(events[0].key, "HappyFace 2024.jpg");
         assert_eq!(
             events[0].version_id.as_deref(),
@@ -179,9 +195,7 @@ mod tests {
 
     #[test]
     fn moto_shape_decodes_percent_encoded_slash_and_unicode() {
-        let Notification::Objects(events) = parse_body(MOTO).unwrap() else {
-            panic!("expected objects")
-        };
+        let events = objects(MOTO);
         assert_eq!(events[0].key, "in/café +1.csv");
         assert_eq!(events[0].version_id, None);
         assert_eq!(events[0].principal, None);
@@ -190,11 +204,50 @@ mod tests {
     #[test]
     fn a_delete_marker_is_reported_not_declared() {
         let body = REAL_S3.replace("ObjectCreated:Put", "ObjectRemoved:DeleteMarkerCreated");
-        let Notification::Objects(events) = parse_body(&body).unwrap() else {
-            panic!("expected objects")
-        };
+        let events = objects(&body);
         assert!(events[0].is_delete_marker());
         assert!(!events[0].is_relevant(), "never declared");
+    }
+
+    fn objects(body: &str) -> Vec<ObjectEvent> {
+        let Notification::Objects(events) = parse_body(body).unwrap() else {
+            panic!("expected objects")
+        };
+        events.into_iter().map(Result::unwrap).collect()
+    }
+
+    fn first_error(body: &str) -> EventError {
+        match parse_body(body) {
+            Ok(Notification::Objects(events)) => {
+                events.into_iter().find_map(Result::err).expect("an error")
+            }
+            Ok(other) => panic!("expected an error, got {other:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_malformed_record_fails_alone_beside_a_good_one() {
+        let good: serde_json::Value = serde_json::from_str(REAL_S3).unwrap();
+        let body = serde_json::json!({"Records": [good["Records"][0], {"eventName": "ObjectCreated:Put"}]});
+        let Notification::Objects(events) = parse_body(&body.to_string()).unwrap() else {
+            panic!("expected objects")
+        };
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].as_ref().unwrap().key, "HappyFace 2024.jpg");
+        assert!(
+            matches!(events[1], Err(EventError::NotS3(_))),
+            "{:?}",
+            events[1]
+        );
+    }
+
+    #[test]
+    fn sequencers_compare_after_right_padding() {
+        assert!(sequencer_order("0055AED6DCD90281E5") < sequencer_order("0055AED6DCD90281E6"));
+        // A shorter sequencer is padded on the right, not the left.
+        assert!(sequencer_order("0055AED6DCD90281E5") < sequencer_order("0055AED6DCD90281E50001"));
+        assert!(sequencer_order("0056") > sequencer_order("0055AED6DCD90281E5"));
     }
 
     #[test]
@@ -214,16 +267,8 @@ mod tests {
             Err(EventError::NotS3(_))
         ));
         let bad_key = MOTO.replace("in%2Fcaf%C3%A9+%2B1.csv", "%ZZ");
-        assert!(matches!(
-            parse_body(&bad_key),
-            Err(EventError::BadKey { .. })
-        ));
+        assert!(matches!(first_error(&bad_key), EventError::BadKey { .. }));
         let sns = REAL_S3.replace("\"aws:s3\"", "\"aws:sns\"");
-        assert!(
-            parse_body(&sns)
-                .unwrap_err()
-                .to_string()
-                .contains("aws:sns")
-        );
+        assert!(first_error(&sns).to_string().contains("aws:sns"));
     }
 }

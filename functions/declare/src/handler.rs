@@ -1,87 +1,100 @@
-//! One SQS batch: each message's S3 records declared concurrently (bounded), failures
-//! reported per message (`ReportBatchItemFailures`) so only those come back.
+//! One SQS batch: each message's S3 records declared, failures reported per message
+//! (`ReportBatchItemFailures`) so only those come back. The batch loop (concurrency, a span
+//! per message, a panic failing only its message, S3's order per key) is
+//! [`lambda_support::sqs_batch`]; this module maps a message onto declarations.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use futures_util::StreamExt;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use lambda_support::sqs_batch::{self, Ordering};
+use tracing::Instrument;
 
 use crate::declare::{DeclareError, Declared, declare};
-use crate::event::{Notification, parse_body};
+use crate::event::{Notification, parse_body, sequencer_order};
 use crate::{Deps, Invocation};
 
 pub async fn handle_batch(deps: &Deps, event: SqsEvent, inv: &Invocation) -> SqsBatchResponse {
-    let results: Vec<(String, bool)> = futures_util::stream::iter(event.records)
-        .map(|msg| async move {
-            let id = msg.message_id.clone().unwrap_or_default();
-            let ok = handle_message(deps, &msg, inv).await;
-            (id, ok)
-        })
-        .buffer_unordered(deps.concurrency)
-        .collect()
-        .await;
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = results
-        .into_iter()
-        .filter(|(_, ok)| !ok)
-        .map(|(id, _)| {
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id;
-            f
-        })
-        .collect();
-    response
+    sqs_batch::run(
+        event.records,
+        deps.concurrency,
+        ordering,
+        |msg| async move { handle_message(deps, &msg, inv).await },
+    )
+    .await
+}
+
+/// Messages about one S3 key are handled in S3's order (its `sequencer`), so an older version
+/// never lands after a newer one that arrived in the same batch.
+fn ordering(msg: &SqsMessage) -> Option<Ordering> {
+    let Ok(Notification::Objects(events)) = parse_body(msg.body.as_deref()?) else {
+        return None;
+    };
+    let event = events.into_iter().find_map(Result::ok)?;
+    Some(Ordering {
+        group: format!("{}/{}", event.bucket, event.key),
+        position: sequencer_order(event.sequencer.as_deref()?),
+    })
 }
 
 /// True when every S3 record in the message is settled (declared, duplicate or skipped).
 async fn handle_message(deps: &Deps, msg: &SqsMessage, inv: &Invocation) -> bool {
-    let message_id = msg.message_id.as_deref().unwrap_or("");
-    let receive_count = msg
-        .attributes
-        .get("ApproximateReceiveCount")
-        .map(String::as_str)
-        .unwrap_or("?");
     let body = msg.body.as_deref().unwrap_or("");
     let events = match parse_body(body) {
         Ok(Notification::Test) => {
-            tracing::info!(message_id, "s3:TestEvent ignored");
+            tracing::info!("s3:TestEvent ignored");
+            return true;
+        }
+        Ok(Notification::Objects(events)) if events.is_empty() => {
+            tracing::warn!("S3 notification with no records: nothing to declare");
             return true;
         }
         Ok(Notification::Objects(events)) => events,
         Err(e) => {
             // Never dropped: it fails until the queue moves it to the DLQ for a human.
-            tracing::error!(message_id, receive_count, error = %e, "malformed SQS message: not a usable S3 event notification");
+            tracing::error!(error = %e, "malformed SQS message: not a usable S3 event notification");
             return false;
         }
     };
     let mut all_ok = true;
-    for event in events
-        .iter()
-        .filter(|e| e.is_relevant() || e.is_delete_marker())
-    {
-        let span = tracing::info_span!("object", bucket = %event.bucket, key = %event.key, version_id = ?event.version_id, trigger = %event.event_name);
-        let _enter = span.enter();
-        let result = if event.is_delete_marker() {
-            crate::deleted::report(deps, event, inv).await
-        } else {
-            declare(deps, event, inv).await
+    for event in events {
+        let event = match event {
+            Ok(event) => event,
+            Err(e) => {
+                // Its neighbours in the message are still declared; the message comes back
+                // (they are duplicates then) until the DLQ keeps it with this reason.
+                tracing::error!(error = %e, "malformed record in an S3 notification");
+                all_ok = false;
+                continue;
+            }
         };
+        if !event.is_relevant() && !event.is_delete_marker() {
+            continue;
+        }
+        let span = tracing::info_span!("object", bucket = %event.bucket, key = %event.key, version_id = ?event.version_id, trigger = %event.event_name);
+        let result = async {
+            if event.is_delete_marker() {
+                crate::deleted::report(deps, &event, inv).await
+            } else {
+                declare(deps, &event, inv).await
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        let _enter = span.enter(); // no await below: the outcome is logged in the object's span
         match result {
             Ok(Declared::Record {
                 node_id,
                 version_number,
                 sha256,
             }) => {
-                tracing::info!(message_id, node_id, version_number, sha256, "declared")
+                tracing::info!(node_id, version_number, sha256, "declared")
             }
-            Ok(Declared::Duplicate) => {
-                tracing::info!(message_id, "already declared: duplicate event")
-            }
-            Ok(Declared::Skipped { reason }) => tracing::info!(message_id, reason, "not declared"),
+            Ok(Declared::Duplicate) => tracing::info!("already declared: duplicate event"),
+            Ok(Declared::Skipped { reason }) => tracing::info!(reason, "not declared"),
             Err(DeclareError::Retry(reason)) => {
-                tracing::warn!(message_id, receive_count, reason, "will retry");
+                tracing::warn!(reason, "will retry");
                 all_ok = false;
             }
             Err(DeclareError::Permanent(reason)) => {
-                tracing::error!(message_id, receive_count, reason, "declaration failed");
+                tracing::error!(reason, "declaration failed");
                 all_ok = false;
             }
         }

@@ -35,6 +35,9 @@ async fn build() -> anyhow::Result<Deps> {
     let sdk = records_aws::config::load().await;
     let s3 = records_aws::config::s3_client(&sdk);
     let policy = load_policy(&config.policy_source, &s3).await?;
+    for warning in &policy.warnings {
+        tracing::warn!(%warning, "declaration policy");
+    }
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let opentext = declare::opentext_access::OpenTextAccess::new(
         &config.opentext_base_url,

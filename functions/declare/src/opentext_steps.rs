@@ -3,17 +3,22 @@
 
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use opentext_client::model::RecordUpdate;
 use opentext_client::{
-    BytesSource, ContentSource, CreateOptions, Error as OtError, Provenance, VersionOptions,
+    BytesSource, ContentSource, CreateOptions, Error as OtError, Provenance, UploadSessionHook,
+    VersionOptions,
 };
 use records_aws::hashing::DigestSlot;
-use records_domain::policy::{AttrValue, Mode, OnExistingName};
-use records_domain::{EXTERNAL_IDENTITY_TYPE, Plan};
+use records_domain::policy::{
+    AttrValue, Mode, OnExistingName, OnNameClash, disambiguate_node_name,
+};
+use records_domain::{EXTERNAL_IDENTITY_TYPE, Plan, StateKind};
 use serde_json::{Map, Value};
 use tokio::io::AsyncReadExt;
 
 use crate::declare::{Run, StepError};
+use crate::progress::NameClash;
 use crate::s3_source::S3Source;
 
 /// `external_source` value for content that came from S3 (OpenText's enum has it).
@@ -27,10 +32,13 @@ fn provenance(run: &Run<'_>) -> Provenance {
     }
 }
 
+/// OpenText keeps at most 255 characters of a description (cut on a character boundary:
+/// keys are UTF-8).
+const MAX_DESCRIPTION_CHARS: usize = 255;
+
 fn description(plan: &Plan) -> String {
-    let mut d = records_domain::policy::source_uri(&plan.facts);
-    d.truncate(255);
-    d
+    let uri = records_domain::policy::source_uri(&plan.facts);
+    records_domain::text::truncate_chars(&uri, MAX_DESCRIPTION_CHARS).to_string()
 }
 
 /// What gets uploaded for the plan's mode, and how its SHA-256 of the S3 object is known.
@@ -157,6 +165,11 @@ async fn service_client(run: &Run<'_>) -> Result<opentext_client::Client, StepEr
 
 /// Creates the document, or adds a version, or adopts what an earlier attempt created
 /// (found by this item's `external_identity`). Returns node id, version number, SHA-256.
+///
+/// The name is looked up as the server compares names (case-insensitively), and a name the
+/// server reports taken is settled in this attempt: this object's own document gets the
+/// version (`on_existing_name`), another object's document or one records-bridge did not
+/// create is a clash (`on_name_clash`: a disambiguated name, or a refusal naming it).
 pub(crate) async fn upload(
     run: &mut Run<'_>,
     folder_id: u64,
@@ -164,68 +177,205 @@ pub(crate) async fn upload(
 ) -> Result<(u64, u32, String), StepError> {
     let plan = frozen_plan(run)?;
     let ot = service_client(run).await?;
+    cancel_abandoned_session(run, &ot).await;
     let folder = folder_id as i64;
     let identity = run.key.external_identity();
-    // Two passes at most: a create can lose a race to a concurrent create of the same name.
-    for _ in 0..2 {
-        let existing = ot.find_child_by_name(folder, name).await?;
-        let (node_id, version_number, upload) = match existing {
-            Some(node) => {
-                if let Some(v) = ot
-                    .find_version_by_external_identity(node.id, &identity)
-                    .await?
-                {
-                    // An earlier attempt uploaded this version, then died before saying so.
-                    tracing::info!(
-                        node_id = node.id,
-                        version = v.version_number,
-                        "adopting the version an earlier attempt uploaded"
-                    );
-                    let sha256 = match run.progress.sha256.clone() {
-                        Some(s) => s,
-                        None => hash_s3_object(run).await?,
-                    };
-                    return Ok((node.id as u64, v.version_number as u32, sha256));
-                }
-                if plan.on_existing_name == OnExistingName::Refuse {
-                    return Err(StepError::Permanent(format!(
-                        "a document named {name:?} already exists in folder {folder_id} (node {}) and rule {:?} refuses new versions",
-                        node.id, plan.rule
-                    )));
-                }
-                let upload = prepare(run, &plan, name).await?;
-                let opts = VersionOptions {
-                    description: Some(description(&plan)),
-                    provenance: provenance(run),
-                    ..Default::default()
-                };
-                let v = ot.add_version(node.id, upload.source(), &opts).await?;
-                (node.id as u64, v.version_number as u32, upload)
-            }
+    let mut name = name.to_string();
+    // Lookups: the plan's name, a repeat after losing a create race, the disambiguated name.
+    for _ in 0..4 {
+        let existing = ot.find_child_by_name(folder, &name).await?;
+        let node = match existing {
+            Some(node) => node,
             None => {
-                let upload = prepare(run, &plan, name).await?;
+                let upload = prepare(run, &plan, &name).await?;
                 let opts = CreateOptions {
                     description: Some(description(&plan)),
                     provenance: provenance(run),
+                    upload_session: Some(session_hook(run)),
                     ..Default::default()
                 };
                 match ot
-                    .create_document(folder, name, upload.source(), &opts)
+                    .create_document(folder, &name, upload.source(), &opts)
                     .await
                 {
-                    Ok(node) => (node.id as u64, 1, upload),
-                    Err(OtError::NameExists { .. }) => continue,
+                    Ok(node) => return finish_upload(run, node.id as u64, 1, &upload),
+                    Err(OtError::NameExists { .. }) => {
+                        match ot.find_child_by_name(folder, &name).await? {
+                            // Lost a race to a concurrent create: judge that document next turn.
+                            Some(_) => continue,
+                            // Taken, but not by anything the service account can see.
+                            None => {
+                                name = clash(run, &plan, &name, None)?;
+                                continue;
+                            }
+                        }
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
         };
-        run.crash_point("uploaded");
-        let sha256 = upload.sha256(run)?;
-        return Ok((node_id, version_number, sha256));
+        if let Some(v) = ot
+            .find_version_by_external_identity(node.id, &identity)
+            .await?
+        {
+            // An earlier attempt uploaded this version, then died before saying so.
+            tracing::info!(
+                node_id = node.id,
+                version = v.version_number,
+                "adopting the version an earlier attempt uploaded"
+            );
+            let sha256 = match run.progress.sha256.clone() {
+                Some(s) => s,
+                None => hash_s3_object(run).await?,
+            };
+            return Ok((node.id as u64, v.version_number as u32, sha256));
+        }
+        if !is_this_objects_document(run, &node).await? {
+            name = clash(run, &plan, &name, Some(node.id as u64))?;
+            continue;
+        }
+        if plan.on_existing_name == OnExistingName::Refuse {
+            return Err(StepError::Permanent(format!(
+                "a document named {name:?} already exists in folder {folder_id} (node {}) and rule {:?} refuses new versions",
+                node.id, plan.rule
+            )));
+        }
+        let upload = prepare(run, &plan, &name).await?;
+        let opts = VersionOptions {
+            description: Some(description(&plan)),
+            provenance: provenance(run),
+            upload_session: Some(session_hook(run)),
+            ..Default::default()
+        };
+        let v = ot.add_version(node.id, upload.source(), &opts).await?;
+        return finish_upload(run, node.id as u64, v.version_number as u32, &upload);
     }
     Err(StepError::Retry(format!(
-        "document {name:?} in folder {folder_id} appeared and vanished while uploading"
+        "document {name:?} in folder {folder_id} kept changing while uploading"
     )))
+}
+
+fn finish_upload(
+    run: &mut Run<'_>,
+    node_id: u64,
+    version_number: u32,
+    upload: &Upload,
+) -> Result<(u64, u32, String), StepError> {
+    run.crash_point("uploaded");
+    run.progress.upload_key = None;
+    let sha256 = upload.sha256(run)?;
+    Ok((node_id, version_number, sha256))
+}
+
+/// The name is taken by something that is not this object's document: the rule's
+/// `on_name_clash` decides. Returns the name to try next (the disambiguated one).
+fn clash(
+    run: &mut Run<'_>,
+    plan: &Plan,
+    name: &str,
+    taken_by: Option<u64>,
+) -> Result<String, StepError> {
+    let holder = match taken_by {
+        Some(id) => format!(
+            "node {id}, a document that is not s3://{}/{}",
+            plan.facts.bucket, plan.facts.key
+        ),
+        None => "an item the service account cannot see".to_string(),
+    };
+    let disambiguated =
+        disambiguate_node_name(&plan.document_name, &plan.facts.bucket, &plan.facts.key);
+    if plan.on_name_clash == OnNameClash::Refuse || name == disambiguated {
+        return Err(StepError::Permanent(format!(
+            "the name {name:?} in folder {} is taken by {holder}; rule {:?} does not declare over it (on_name_clash: {})",
+            plan.folder_id,
+            plan.rule,
+            if name == disambiguated {
+                "even the disambiguated name is taken"
+            } else {
+                "refuse"
+            }
+        )));
+    }
+    tracing::warn!(name, taken_by, declared_as = %disambiguated, "name clash: declaring under a disambiguated name");
+    run.progress.name_clash = Some(NameClash {
+        name: plan.document_name.clone(),
+        taken_by,
+        declared_as: disambiguated.clone(),
+    });
+    Ok(disambiguated)
+}
+
+/// Whether `node` is the document of this S3 object (bucket and key), so a new version of it
+/// belongs there. Its links say so once a declaration finished; before that (or for a
+/// document records-bridge did not create) the description written with the create does.
+async fn is_this_objects_document(
+    run: &Run<'_>,
+    node: &opentext_client::model::Node,
+) -> Result<bool, StepError> {
+    let f = &run.facts;
+    let links = run
+        .deps
+        .links
+        .get(node.id as u64)
+        .await
+        .map_err(|e| StepError::Retry(e.to_string()))?;
+    if !links.versions.is_empty() {
+        return Ok(links
+            .versions
+            .iter()
+            .any(|v| v.bucket == f.bucket && v.key == f.key));
+    }
+    let ours = format!("s3://{}/{}", f.bucket, f.key);
+    let described = node.description.as_deref().unwrap_or_default();
+    Ok(described.lines().any(|line| {
+        let line = line.trim();
+        line == ours
+            || line.starts_with(&format!("{ours}?versionId="))
+            // Cut at OpenText's 255 characters: as far as it goes, it is ours.
+            || (line.chars().count() == MAX_DESCRIPTION_CHARS && ours.starts_with(line))
+    }))
+}
+
+/// Tells the workflow item a chunked upload session's key before any part is sent, so an
+/// attempt that dies mid-upload leaves the key for the next one to cancel.
+fn session_hook(run: &Run<'_>) -> UploadSessionHook {
+    let store = run.deps.store.clone();
+    let (key, owner, lease) = (run.key.as_str().to_string(), run.owner.clone(), run.lease);
+    let progress = run.progress.clone();
+    let crash = run.deps.crash_after.as_deref() == Some("upload_session_started");
+    UploadSessionHook::new(move |upload_key| {
+        let (store, key, owner) = (store.clone(), key.clone(), owner.clone());
+        let mut progress = progress.clone();
+        async move {
+            progress.upload_key = Some(upload_key);
+            let state = StateKind::Uploading.as_str();
+            if let Err(e) = store
+                .transition(&key, &owner, state, state, &progress.to_json(), lease)
+                .await
+            {
+                // The upload goes on; only a later clean-up of this session is lost.
+                tracing::warn!(error = %e, "could not record the chunked upload session");
+            }
+            if crash {
+                tracing::error!("fault injection: aborting the process mid-upload");
+                std::process::abort();
+            }
+        }
+        .boxed()
+    })
+}
+
+/// Cancels the chunked upload session an earlier attempt opened and never finished.
+async fn cancel_abandoned_session(run: &mut Run<'_>, ot: &opentext_client::Client) {
+    let Some(upload_key) = run.progress.upload_key.take() else {
+        return;
+    };
+    match ot.cancel_upload(&upload_key).await {
+        Ok(()) => tracing::info!("cancelled the chunked upload an earlier attempt left open"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not cancel an earlier attempt's chunked upload")
+        }
+    }
 }
 
 fn attr_json(v: &AttrValue) -> Value {

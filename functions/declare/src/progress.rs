@@ -21,6 +21,23 @@ pub struct Progress {
     pub sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The chunked upload session an attempt opened: the next attempt cancels it if the
+    /// attempt died before finishing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_key: Option<String>,
+    /// Set when the plan's name was taken by another object's document: what took it, and
+    /// the name the record was declared under instead (audited with the declaration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_clash: Option<NameClash>,
+}
+
+/// A name taken by a document that is not this object's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameClash {
+    pub name: String,
+    /// The node holding the name, when the service account can see it.
+    pub taken_by: Option<u64>,
+    pub declared_as: String,
 }
 
 impl Progress {

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use aws_sdk_s3::primitives::ByteStream;
 use local_stack::stack::{Stack, StackOptions};
-use serde_json::Value;
+pub use opentext_sim::config::MultipartSettings;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
 
 pub const POLICY: &str = r#"
 version: 1
@@ -42,6 +45,14 @@ rules:
     on_existing_name: refuse
     classification: { id: 4101 }
     record: { rsi: HR-PERM, official: true, record_date: upload_time }
+  - name: strict-names
+    match: { key_prefix: "strict/" }
+    destination: { folder_id: 2102 }
+    mode: copy
+    on_existing_name: new_version
+    on_name_clash: refuse
+    classification: { id: 4101 }
+    record: { rsi: HR-PERM, official: true, record_date: upload_time }
   - name: legal-reference
     match: { key_prefix: "legal/" }
     destination: { folder_id: 2103 }
@@ -67,6 +78,44 @@ pub fn options() -> StackOptions {
 
 pub async fn stack() -> Stack {
     Stack::start(options()).await.expect("stack starts")
+}
+
+/// The two chunked-upload minimums servers use: everything from 1 byte (5 MiB parts), or
+/// only files of 64 MiB and more (8 MiB parts). Upload cases run against both.
+pub fn server_minimum(small: bool) -> MultipartSettings {
+    const MIB: u64 = 1024 * 1024;
+    MultipartSettings {
+        is_enabled: true,
+        min_size: if small { 1 } else { 64 * MIB },
+        max_size: 10 * 1024 * MIB,
+        part_size: if small { 5 * MIB } else { 8 * MIB },
+    }
+}
+
+pub async fn stack_with_minimum(minimum: MultipartSettings, env: &[(&str, &str)]) -> Stack {
+    let mut o = options();
+    o.sim_multipart = Some(minimum);
+    o.extra_env = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Stack::start(o).await.expect("stack starts")
+}
+
+/// Whether the chunked upload API was used (the simulator's request log).
+pub async fn used_chunked_api(stack: &Stack) -> bool {
+    let log = stack.sim_admin("requests").await.unwrap();
+    let entries = log
+        .as_array()
+        .or_else(|| log.get("requests").and_then(Value::as_array))
+        .cloned()
+        .unwrap_or_default();
+    entries.iter().any(|r| {
+        r["method"] == "POST"
+            && r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("/api/v2/multipart"))
+    })
 }
 
 pub async fn stack_with_env(env: &[(&str, &str)]) -> Stack {
@@ -210,4 +259,94 @@ pub async fn assert_settled(stack: &Stack) {
         0,
         "nothing in the DLQ"
     );
+}
+
+/// Encodes a key the way real S3 writes it into notifications (form encoding: `+` for a
+/// space, `%XX` for the rest, `/` left alone).
+pub fn s3_event_key(key: &str) -> String {
+    let mut out = String::new();
+    for b in key.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The notification real S3 sends (AWS's documented structure, every field present).
+pub fn real_s3_notification(
+    bucket: &str,
+    key: &str,
+    version_id: &str,
+    size: usize,
+    etag: &str,
+) -> String {
+    json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-25T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE:uploader"},
+        "requestParameters": {"sourceIPAddress": "203.0.113.7"},
+        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "records-bridge",
+               "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": format!("arn:aws:s3:::{bucket}")},
+               "object": {"key": s3_event_key(key), "size": size, "eTag": etag, "versionId": version_id, "sequencer": "0055AED6DCD90281E5"}}
+    }]})
+    .to_string()
+}
+
+pub async fn purge(stack: &Stack) {
+    // moto's own notifications for the upload are dropped, so only our deliveries count.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stack
+        .sqs()
+        .purge_queue()
+        .queue_url(stack.resource("DeclareQueue"))
+        .send()
+        .await
+        .unwrap();
+}
+
+pub async fn send(stack: &Stack, body: &str) -> String {
+    stack
+        .sqs()
+        .send_message()
+        .queue_url(stack.resource("DeclareQueue"))
+        .message_body(body)
+        .send()
+        .await
+        .unwrap()
+        .message_id
+        .unwrap()
+}
+
+/// Polls until the version's workflow item reaches `state` (leases may have to expire).
+pub async fn poll_until_state(
+    stack: &Stack,
+    key: &str,
+    version: &str,
+    state: &str,
+    limit: Duration,
+) {
+    let start = Instant::now();
+    loop {
+        if workflow_item(stack, key, version)
+            .await
+            .map(|(s, _)| s)
+            .as_deref()
+            == Some(state)
+        {
+            return;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{key} never reached {state}:\n{}",
+            stack.function.logs().join("\n")
+        );
+        stack.poll().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -6,8 +6,17 @@ mod common;
 use common::*;
 
 #[tokio::test]
-async fn small_zero_byte_and_odd_keys_become_one_record_each() {
-    let stack = stack().await;
+async fn small_zero_byte_and_odd_keys_become_one_record_each_server_chunking_from_1_byte() {
+    small_zero_byte_and_odd_keys(true).await;
+}
+
+#[tokio::test]
+async fn small_zero_byte_and_odd_keys_become_one_record_each_server_chunking_from_64_mib() {
+    small_zero_byte_and_odd_keys(false).await;
+}
+
+async fn small_zero_byte_and_odd_keys(small_minimum: bool) {
+    let stack = stack_with_minimum(server_minimum(small_minimum), &[]).await;
     let cases: Vec<(&str, Vec<u8>)> = vec![
         (
             "finance/invoice 2026-001.pdf",
@@ -65,12 +74,21 @@ async fn small_zero_byte_and_odd_keys_become_one_record_each() {
         assert_eq!(t["records-bridge:node-id"], doc["id"].to_string());
         assert_eq!(t["records-bridge:state"], "declared");
     }
+    assert_eq!(used_chunked_api(&stack).await, small_minimum);
 }
 
 #[tokio::test]
-async fn a_file_above_the_chunked_threshold_streams_through_the_chunked_api() {
-    let stack = stack().await;
-    let size = 64 * 1024 * 1024 + 123;
+async fn a_file_above_a_64_mib_chunked_threshold_streams_through_the_chunked_api() {
+    chunked_upload(false, 64 * 1024 * 1024 + 123).await;
+}
+
+#[tokio::test]
+async fn a_12_mib_file_streams_in_5_mib_parts_on_a_server_chunking_from_1_byte() {
+    chunked_upload(true, 12 * 1024 * 1024 + 7).await;
+}
+
+async fn chunked_upload(small_minimum: bool, size: usize) {
+    let stack = stack_with_minimum(server_minimum(small_minimum), &[]).await;
     let body: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
     let expected = sha256_hex(&body);
     upload(&stack, "finance/big ledger.bin", body).await;
@@ -81,13 +99,23 @@ async fn a_file_above_the_chunked_threshold_streams_through_the_chunked_api() {
     let v = &doc["versions"][0];
     assert_eq!(v["size"].as_u64().unwrap(), size as u64);
     assert_eq!(v["sha256"].as_str().unwrap(), expected);
-    let log = stack.sim_admin("requests").await.unwrap().to_string();
-    assert!(log.contains("/api/v2/multipart"), "chunked API used");
+    assert!(used_chunked_api(&stack).await, "chunked API used");
 }
 
 #[tokio::test]
-async fn the_same_key_uploaded_twice_becomes_two_versions_and_refuse_rules_refuse() {
-    let stack = stack().await;
+async fn the_same_key_uploaded_twice_becomes_two_versions_and_refuse_rules_refuse_server_chunking_from_1_byte()
+ {
+    same_key_twice(true).await;
+}
+
+#[tokio::test]
+async fn the_same_key_uploaded_twice_becomes_two_versions_and_refuse_rules_refuse_server_chunking_from_64_mib()
+ {
+    same_key_twice(false).await;
+}
+
+async fn same_key_twice(small_minimum: bool) {
+    let stack = stack_with_minimum(server_minimum(small_minimum), &[]).await;
     upload(&stack, "finance/report.txt", b"first".to_vec()).await;
     stack.drain(10).await.unwrap();
     let v2 = upload(&stack, "finance/report.txt", b"second, longer".to_vec()).await;

@@ -2,95 +2,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use local_stack::stack::Stack;
 use serde_json::json;
-
-/// Encodes a key the way real S3 writes it into notifications (form encoding: `+` for a
-/// space, `%XX` for the rest, `/` left alone).
-fn s3_event_key(key: &str) -> String {
-    let mut out = String::new();
-    for b in key.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// The notification real S3 sends (AWS's documented structure, every field present).
-fn real_s3_notification(
-    bucket: &str,
-    key: &str,
-    version_id: &str,
-    size: usize,
-    etag: &str,
-) -> String {
-    json!({"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2026-11-25T10:00:00.000Z", "eventName": "ObjectCreated:Put",
-        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE:uploader"},
-        "requestParameters": {"sourceIPAddress": "203.0.113.7"},
-        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
-        "s3": {"s3SchemaVersion": "1.0", "configurationId": "records-bridge",
-               "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": format!("arn:aws:s3:::{bucket}")},
-               "object": {"key": s3_event_key(key), "size": size, "eTag": etag, "versionId": version_id, "sequencer": "0055AED6DCD90281E5"}}
-    }]})
-    .to_string()
-}
-
-async fn purge(stack: &Stack) {
-    // moto's own notifications for the upload are dropped, so only our deliveries count.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    stack
-        .sqs()
-        .purge_queue()
-        .queue_url(stack.resource("DeclareQueue"))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn send(stack: &Stack, body: &str) -> String {
-    stack
-        .sqs()
-        .send_message()
-        .queue_url(stack.resource("DeclareQueue"))
-        .message_body(body)
-        .send()
-        .await
-        .unwrap()
-        .message_id
-        .unwrap()
-}
-
-/// Polls until the version's workflow item reaches `state` (leases may have to expire).
-async fn poll_until_state(stack: &Stack, key: &str, version: &str, state: &str, limit: Duration) {
-    let start = Instant::now();
-    loop {
-        if workflow_item(stack, key, version)
-            .await
-            .map(|(s, _)| s)
-            .as_deref()
-            == Some(state)
-        {
-            return;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "{key} never reached {state}:\n{}",
-            stack.function.logs().join("\n")
-        );
-        stack.poll().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 #[tokio::test]
 async fn the_same_real_s3_event_delivered_five_times_at_once_declares_once() {

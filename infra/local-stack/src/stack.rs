@@ -31,6 +31,8 @@ pub struct StackOptions {
     pub echo_logs: bool,
     /// Resource name prefix in moto.
     pub prefix: String,
+    /// The simulator's chunked-upload settings (`Stack::start`); `None` = its defaults.
+    pub sim_multipart: Option<opentext_sim::config::MultipartSettings>,
 }
 
 impl StackOptions {
@@ -42,6 +44,7 @@ impl StackOptions {
             extra_env: BTreeMap::new(),
             echo_logs: std::env::var_os("ECHO_FUNCTION_LOGS").is_some(),
             prefix: "rb".into(),
+            sim_multipart: None,
         }
     }
 }
@@ -117,7 +120,11 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(options: StackOptions) -> Result<Stack> {
-        let sim = opentext_sim::SimServer::start(opentext_sim::SimConfig::default()).await?;
+        let mut config = opentext_sim::SimConfig::default();
+        if let Some(m) = &options.sim_multipart {
+            config.multipart = m.clone();
+        }
+        let sim = opentext_sim::SimServer::start(config).await?;
         Self::start_with_sim(options, Sim::InProcess(sim)).await
     }
 

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/faults/next", post(next_fault))
         .route("/tickets/expire", post(expire_tickets))
+        .route("/uploads", get(open_uploads))
         .route("/uploads/expire", post(expire_uploads))
         .route("/otds-tokens", post(otds_token))
         .route("/memory", get(memory))
@@ -121,6 +122,12 @@ async fn next_fault(State(sim): State<AppState>, Json(rule): Json<OneShot>) -> R
 async fn expire_tickets(State(sim): State<AppState>) -> Json<Value> {
     let n = lock(&sim.tickets).expire_all();
     Json(json!({"ok": true, "sessions_expired": n}))
+}
+
+/// The chunked upload sessions still open (neither used by a create nor cancelled).
+async fn open_uploads(State(sim): State<AppState>) -> Json<Value> {
+    let keys: Vec<String> = lock(&sim.uploads).keys().cloned().collect();
+    Json(json!({"open": keys.len(), "upload_keys": keys}))
 }
 
 async fn expire_uploads(State(sim): State<AppState>) -> Json<Value> {

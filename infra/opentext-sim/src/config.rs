@@ -18,6 +18,8 @@ pub struct SimConfig {
     pub ticket_idle_timeout: Duration,
     pub faults: Faults,
     pub multipart: MultipartSettings,
+    /// The server clock's offset: RM dates are written zone-less in it (default UTC).
+    pub time_zone: time::UtcOffset,
 }
 
 impl Default for SimConfig {
@@ -29,6 +31,7 @@ impl Default for SimConfig {
             ticket_idle_timeout: Duration::from_secs(30 * 60),
             faults: Faults::default(),
             multipart: MultipartSettings::default(),
+            time_zone: time::UtcOffset::UTC,
         }
     }
 }
@@ -84,9 +87,11 @@ impl Default for MultipartSettings {
         const MIB: u64 = 1024 * 1024;
         Self {
             is_enabled: true,
-            min_size: 64 * MIB,
+            // Low enough that everyday files (and the suite) go through the chunked API, as
+            // on servers that chunk from a few MiB; tests also run with 1 B and 64 MiB minimums.
+            min_size: 5 * MIB,
             max_size: 10 * 1024 * MIB,
-            part_size: 8 * MIB,
+            part_size: 5 * MIB,
         }
     }
 }

@@ -37,9 +37,10 @@ pub use content::{
     guess_mime_type,
 };
 pub use error::{Error, Result};
-pub use nodes::{CreateOptions, Download, ListOptions, NodeUpdate, Provenance, UploadMode};
 pub use names::same_name;
+pub use nodes::{CreateOptions, Download, ListOptions, NodeUpdate, Provenance, UploadMode};
 pub use retry::RetryPolicy;
+pub use upload::UploadSessionHook;
 pub use versions::VersionOptions;
 
 #[cfg(test)]

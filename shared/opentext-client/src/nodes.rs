@@ -72,6 +72,8 @@ pub struct CreateOptions {
     pub categories: Map<String, Value>,
     /// How the content is sent (documents only).
     pub upload_mode: UploadMode,
+    /// Told the chunked upload's key, when the content goes through the chunked API.
+    pub upload_session: Option<crate::upload::UploadSessionHook>,
 }
 
 /// Filters and paging for [`Client::list_children`].
@@ -191,7 +193,7 @@ impl Client {
     pub async fn get_node(&self, id: i64) -> Result<Node> {
         let path = node_path(id);
         let v = self.json(&Req::get(&path)).await?;
-        v2_section_as(&v, "properties", &path)
+        v2_section_as(&v, "properties", &path).map(|n: Node| self.in_zone(n))
     }
 
     /// Creates a folder under `parent_id`.
@@ -219,7 +221,9 @@ impl Client {
         opts: &CreateOptions,
     ) -> Result<Node> {
         if self.use_chunked(source.len(), opts.upload_mode).await? {
-            let key = self.upload_chunked(source.as_ref()).await?;
+            let key = self
+                .upload_chunked_with(source.as_ref(), opts.upload_session.as_ref())
+                .await?;
             let body = create_body(node_type::DOCUMENT, parent_id, name, opts, Some(&key));
             let v = self
                 .json(&Req::post("/api/v2/nodes").json_body_field(&body))
@@ -240,7 +244,7 @@ impl Client {
         if let Ok(node) = v2_section_as::<Node>(&v, "properties", "/api/v2/nodes")
             && !node.name.is_empty()
         {
-            return Ok(node);
+            return Ok(self.in_zone(node));
         }
         let id = envelope::v2_section(&v, "properties")
             .and_then(|p| p.get("id"))
@@ -260,10 +264,10 @@ impl Client {
             .query_opt("where_type", opts.where_type)
             .query_opt("sort", opts.sort.as_ref());
         let v = self.json(&req).await?;
-        Ok(Page {
+        Ok(self.in_zone(Page {
             items: envelope::v2_list_sections(&v, "properties", &path)?,
             paging: envelope::paging(&v),
-        })
+        }))
     }
 
     /// All children matching `opts` (pages through from `opts.page`).

@@ -5,6 +5,7 @@
 //! and dropped before the next.
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
@@ -30,7 +31,37 @@ fn unwrap_results(v: Value) -> Value {
     }
 }
 
+/// Told a chunked upload's `upload_key` as soon as its session exists, before any part is
+/// sent: a caller that dies mid-upload keeps the key and cancels the session from its next
+/// attempt ([`Client::cancel_upload`]), so no orphaned session holds parts on the server.
+#[derive(Clone)]
+pub struct UploadSessionHook(Arc<dyn Fn(String) -> BoxFuture<'static, ()> + Send + Sync>);
+
+impl UploadSessionHook {
+    pub fn new(f: impl Fn(String) -> BoxFuture<'static, ()> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for UploadSessionHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UploadSessionHook")
+    }
+}
+
 impl Client {
+    /// `DELETE /api/v2/multipart/{key}`: cancels a chunked upload session and drops its parts.
+    /// A session the server no longer knows (completed, expired, cancelled) counts as cancelled.
+    pub async fn cancel_upload(&self, upload_key: &str) -> Result<()> {
+        match self
+            .send(&Req::delete(format!("/api/v2/multipart/{upload_key}")))
+            .await
+        {
+            Ok(_) | Err(Error::NotFound { .. }) | Err(Error::UploadSession { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `GET /api/v2/multipart/settings` (fetched once per client and cached).
     /// A server without the API counts as disabled.
     pub async fn multipart_settings(&self) -> Result<MultipartSettings> {
@@ -68,8 +99,20 @@ impl Client {
     /// session's `upload_key`, to pass to node create or add version.
     /// On any failure the session is cancelled (`DELETE`).
     pub async fn upload_chunked(&self, source: &dyn ContentSource) -> Result<String> {
+        self.upload_chunked_with(source, None).await
+    }
+
+    /// [`Client::upload_chunked`], telling `hook` the session's key before the first part.
+    pub async fn upload_chunked_with(
+        &self,
+        source: &dyn ContentSource,
+        hook: Option<&UploadSessionHook>,
+    ) -> Result<String> {
         let session = self.start_multipart(source).await?;
         let key = session.upload_key.clone();
+        if let Some(hook) = hook {
+            (hook.0)(key.clone()).await;
+        }
         match self.send_parts(source, &session).await {
             Ok(()) => Ok(key),
             Err(e) => {

@@ -24,6 +24,8 @@ pub struct VersionOptions {
     pub add_major_version: Option<bool>,
     /// How the content is sent.
     pub upload_mode: UploadMode,
+    /// Told the chunked upload's key, when the content goes through the chunked API.
+    pub upload_session: Option<crate::upload::UploadSessionHook>,
 }
 
 impl VersionOptions {
@@ -51,14 +53,14 @@ impl Client {
         let v = self.json(&Req::get(&path)).await?;
         let mut versions: Vec<Version> = envelope::v2_list_sections(&v, "versions", &path)?;
         versions.sort_by_key(|v| v.version_number);
-        Ok(versions)
+        Ok(self.in_zone(versions))
     }
 
     /// `GET /api/v2/nodes/{id}/versions/{n}`.
     pub async fn get_version(&self, id: i64, version_number: i64) -> Result<Version> {
         let path = format!("{}/versions/{version_number}", node_path(id));
         let v = self.json(&Req::get(&path)).await?;
-        v2_section_as(&v, "versions", &path)
+        v2_section_as(&v, "versions", &path).map(|ver: Version| self.in_zone(ver))
     }
 
     /// The latest version (`GET /api/v1/nodes/{id}/versions/latest`; v2 has no alias).
@@ -66,6 +68,7 @@ impl Client {
         let path = format!("/api/v1/nodes/{id}/versions/latest");
         let v = self.json(&Req::get(&path)).await?;
         envelope::from_value(v.get("data").cloned().unwrap_or(v), &path)
+            .map(|ver: Version| self.in_zone(ver))
     }
 
     /// Adds a version from `source` (`POST /api/v2/nodes/{id}/versions`), with
@@ -78,7 +81,9 @@ impl Client {
     ) -> Result<Version> {
         let path = format!("{}/versions", node_path(id));
         let v = if self.use_chunked(source.len(), opts.upload_mode).await? {
-            let key = self.upload_chunked(source.as_ref()).await?;
+            let key = self
+                .upload_chunked_with(source.as_ref(), opts.upload_session.as_ref())
+                .await?;
             let mut fields = opts.fields();
             fields.push(("upload_key".into(), key));
             self.json(&Req::post(&path).form(fields)).await?
@@ -94,7 +99,7 @@ impl Client {
     /// carries only ids (`{id, version_number}` or an empty v2 envelope).
     async fn added_version(&self, id: i64, v: Value) -> Result<Version> {
         if let Ok(ver) = v2_section_as::<Version>(&v, "versions", "add version") {
-            return Ok(ver);
+            return Ok(self.in_zone(ver));
         }
         let number = envelope::v2_data(&v)
             .and_then(|d| d.get("version_number"))

@@ -18,6 +18,9 @@ pub const MAX_TAGS: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum S3Error {
+    /// The bucket itself is gone (or was never there): a deployment fault, not a deleted object.
+    #[error("bucket {bucket} does not exist")]
+    NoSuchBucket { bucket: String },
     #[error("s3://{bucket}/{key} (version {version:?}) does not exist")]
     NotFound {
         bucket: String,
@@ -91,6 +94,13 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(
         SdkError::ServiceError(e) => Some(e.raw().status().as_u16()),
         _ => None,
     };
+    if let SdkError::ServiceError(e) = &err
+        && e.err().code() == Some("NoSuchBucket")
+    {
+        return S3Error::NoSuchBucket {
+            bucket: bucket.into(),
+        };
+    }
     match (&err, status) {
         (SdkError::ServiceError(_), Some(404)) => S3Error::NotFound {
             bucket: bucket.into(),
@@ -148,7 +158,13 @@ impl S3Objects {
                 .await
                 .map_err(|e| classify("HeadObject", bucket, key, version_id, e))
         };
-        let (head, tags) = tokio::try_join!(head, self.tags(bucket, key, version_id))?;
+        // HeadObject answers a bare 404 for a missing bucket too; GetObjectTagging names it.
+        let (head, tags) = match tokio::join!(head, self.tags(bucket, key, version_id)) {
+            (Ok(head), Ok(tags)) => (head, tags),
+            (_, Err(e @ S3Error::NoSuchBucket { .. })) | (Err(e), _) | (_, Err(e)) => {
+                return Err(e);
+            }
+        };
         Ok(ObjectFacts {
             bucket: bucket.to_string(),
             key: key.to_string(),
@@ -177,6 +193,38 @@ impl S3Objects {
                 .unwrap_or_default(),
             tags,
         })
+    }
+
+    /// The key's versions (not its delete markers), newest first as S3 orders them.
+    /// (ListObjectVersions has no SDK paginator: it pages by key and version-id markers.)
+    pub async fn versions_of(&self, bucket: &str, key: &str) -> Result<Vec<String>, S3Error> {
+        let mut out = Vec::new();
+        let (mut key_marker, mut version_marker) = (None, None);
+        loop {
+            let page = self
+                .client
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(key)
+                .set_key_marker(key_marker)
+                .set_version_id_marker(version_marker)
+                .send()
+                .await
+                .map_err(|e| classify("ListObjectVersions", bucket, key, None, e))?;
+            out.extend(
+                page.versions()
+                    .iter()
+                    .filter(|v| v.key() == Some(key))
+                    .filter_map(|v| v.version_id().map(str::to_string)),
+            );
+            // Listed in key order: once the next page starts past the key, none holds it.
+            let next = page.next_key_marker().map(str::to_string);
+            if page.is_truncated() != Some(true) || next.as_deref().is_some_and(|k| k > key) {
+                return Ok(out);
+            }
+            key_marker = next;
+            version_marker = page.next_version_id_marker().map(str::to_string);
+        }
     }
 
     pub async fn tags(

@@ -271,5 +271,5 @@ async fn multipart_settings_are_read() {
     let sim = Sim::start().await;
     let s = sim.svc().multipart_settings().await.unwrap();
     assert!(s.is_enabled);
-    assert_eq!(s.min_size, Some(64 * 1024 * 1024));
+    assert_eq!(s.min_size, Some(5 * 1024 * 1024));
 }

@@ -85,7 +85,8 @@ async fn main() -> Result<()> {
     }
     println!("records-bridge local demo\n");
     println!("• starting the OpenText simulator, moto, and the declare function…");
-    let sim = SimProcess::start(&bin("opentext-sim"), &[])?;
+    // Every file through the chunked upload API, as servers that chunk from 1 byte do.
+    let sim = SimProcess::start(&bin("opentext-sim"), &["--multipart-min-size", "1"])?;
     let policy = std::fs::read_to_string(root.join("infra/local-stack/demo/policy.yaml"))?;
     let mut options = StackOptions::new(bin("declare"), "DeclareFunction");
     options
