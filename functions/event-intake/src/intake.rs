@@ -1,8 +1,9 @@
 //! The handler: refuse early and cheaply, record the event id only once the call is proven
 //! authentic, enqueue, then confirm. A refused call enqueues nothing.
 //!
-//! Order: method (405) → body size (413) → signature and timestamp window (401) → contract
-//! (400) → replay guard (409 replayed, 503 same id in flight) → enqueue (503 on failure,
+//! Order: method (405) → content type (415) → body size (413) → signature and timestamp
+//! window (401) → contract (400) → the enqueued message within SQS's 256 KiB (413) → replay
+//! guard (409 replayed, 503 same id in flight) → enqueue (503 on failure,
 //! id released so the sender's retry succeeds) → 202.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -65,10 +66,12 @@ pub async fn handle(deps: &Deps, req: LambdaFunctionUrlRequest) -> LambdaFunctio
 
 async fn intake(deps: &Deps, req: &LambdaFunctionUrlRequest) -> Result<String, Refusal> {
     request::require_post(req)?;
+    request::require_json(req)?;
     let body = request::body_bytes(req, deps.max_body_bytes)?;
     let keys = deps.keys.keys().await;
     request::authenticate(req, &body, &keys, now_secs(), deps.window_secs)?;
     let event = request::parse_event(&body)?;
+    let message = request::queue_message(&event)?;
     let key = event.idempotency_key();
 
     let token = match deps.guard.begin(key.as_str()).await {
@@ -100,7 +103,6 @@ async fn intake(deps: &Deps, req: &LambdaFunctionUrlRequest) -> Result<String, R
         }
     };
 
-    let message = serde_json::to_string(&event).expect("a lifecycle event serialises");
     let sent = deps
         .sqs
         .send_message()

@@ -37,6 +37,48 @@ pub fn require_post(req: &LambdaFunctionUrlRequest) -> Result<(), Refusal> {
     }
 }
 
+/// Events are JSON: anything else is 415 before its body is read. `application/json` (any
+/// parameters, e.g. `; charset=utf-8`) or a `+json` type, compared case-insensitively.
+pub fn require_json(req: &LambdaFunctionUrlRequest) -> Result<(), Refusal> {
+    let content_type = header(req, "content-type").unwrap_or_default();
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if media_type == "application/json" || media_type.ends_with("+json") {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        415,
+        format!(
+            "Content-Type {:?} is not application/json; events are JSON",
+            content_type
+        ),
+    ))
+}
+
+/// SQS takes messages of at most 256 KiB, the whole message counted.
+pub const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// The message enqueued for `event`, refused with 413 when it would not fit in one SQS
+/// message (the body limit bounds the body; the envelope written around it must fit too).
+pub fn queue_message(event: &LifecycleEvent) -> Result<String, Refusal> {
+    let message = serde_json::to_string(event)
+        .map_err(|e| Refusal::new(400, format!("event cannot be enqueued: {e}")))?;
+    if message.len() > SQS_MAX_MESSAGE_BYTES {
+        return Err(Refusal::new(
+            413,
+            format!(
+                "the event is {} bytes once enqueued; SQS takes {SQS_MAX_MESSAGE_BYTES} at most",
+                message.len()
+            ),
+        ));
+    }
+    Ok(message)
+}
+
 /// The raw body bytes (decoding base64 when the Function URL encoded them), refused with 413
 /// above `max` bytes before anything else is done with it.
 pub fn body_bytes(req: &LambdaFunctionUrlRequest, max: usize) -> Result<Vec<u8>, Refusal> {
@@ -190,6 +232,44 @@ mod tests {
                 .status,
             400
         );
+    }
+
+    #[test]
+    fn only_json_bodies_are_taken() {
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/cloudevents+json",
+        ] {
+            let req = request(EVENT, false, &[("Content-Type", ok.to_string())]);
+            assert!(require_json(&req).is_ok(), "{ok}");
+        }
+        for bad in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/jsonx",
+        ] {
+            let req = request(EVENT, false, &[("Content-Type", bad.to_string())]);
+            assert_eq!(require_json(&req).unwrap_err().status, 415, "{bad}");
+        }
+        assert_eq!(
+            require_json(&request(EVENT, false, &[]))
+                .unwrap_err()
+                .status,
+            415
+        );
+    }
+
+    #[test]
+    fn an_event_that_would_not_fit_one_sqs_message_is_413() {
+        let mut event = parse_event(EVENT.as_bytes()).unwrap();
+        assert!(queue_message(&event).is_ok());
+        // Within a 256 KiB body, but escaping makes the enqueued message larger.
+        let quotes = "\"".repeat(200 * 1024);
+        event
+            .data
+            .insert("note".into(), serde_json::Value::String(quotes));
+        assert_eq!(queue_message(&event).unwrap_err().status, 413);
     }
 
     #[test]

@@ -215,6 +215,16 @@ async fn refused_calls_get_their_status_and_enqueue_nothing() {
         r#"{{"schema":1,"event_id":"big","pad":"{}"}}"#,
         "x".repeat(256 * 1024)
     );
+    // Within the body limit, but the source records-bridge writes onto it takes the enqueued
+    // message past SQS's 256 KiB.
+    let at_limit = {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&event("otcs-at-limit", "hold.applied")).unwrap();
+        v["data"]["pad"] = json!("");
+        let room = 256 * 1024 - v.to_string().len() - 2;
+        v["data"]["pad"] = json!("x".repeat(room));
+        v.to_string()
+    };
 
     type Case<'a> = (&'a str, Vec<(String, String)>, String, u16, &'a str);
     let cases: Vec<Case> = vec![
@@ -295,6 +305,13 @@ async fn refused_calls_get_their_status_and_enqueue_nothing() {
             413,
             "larger than 262144 bytes",
         ),
+        (
+            "too large once enqueued",
+            signed_headers(&key, now, at_limit.as_bytes()),
+            at_limit.clone(),
+            413,
+            "once enqueued",
+        ),
     ];
     for (name, headers, body, status, says) in cases {
         let r = post(&s, &headers, body.as_bytes(), false).await;
@@ -309,6 +326,23 @@ async fn refused_calls_get_their_status_and_enqueue_nothing() {
     }
     let r = post_as(&s, "GET", &good, b"", false).await;
     assert_eq!(r.status, 405);
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let mut headers: Vec<(&str, &str)> =
+            good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        headers.push(("Content-Type", content_type));
+        let req = request("POST", "/", &headers, body.as_bytes(), false);
+        let r = call(&s.runtime, &req, std::time::Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(r.status, 415, "{content_type}: {}", r.body);
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("application/json")
+        );
+        assert_eq!(depth(&s).await, 0, "{content_type}: nothing enqueued");
+    }
 
     // None of the refused calls burned the event id: the genuine call is accepted.
     let r = post(&s, &good, body.as_bytes(), false).await;

@@ -69,10 +69,11 @@ pub async fn run(stack: &Stack) -> Result<()> {
     });
     let body = event.to_string();
     let headers = function_url::signed_headers(&signing, function_url::unix_now(), body.as_bytes());
-    let headers: Vec<(&str, &str)> = headers
+    let mut headers: Vec<(&str, &str)> = headers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    headers.push(("Content-Type", "application/json"));
     let request = function_url::request("POST", "/", &headers, body.as_bytes(), false);
     let answer = function_url::call(&intake.runtime, &request, Duration::from_secs(30)).await?;
     println!("  intake answered {} {}", answer.status, answer.body);
