@@ -99,11 +99,21 @@ pub async fn dispatch(
     use LifecycleEventType as T;
     match event.event_type {
         T::RecordStatusChanged | T::NodeMoved => archive::on_event(deps, event, inv).await,
-        T::HoldApplied
-        | T::HoldRemoved
-        | T::RetentionChanged
-        | T::DispositionStatusChanged
-        | T::VersionAdded => governance::on_event(deps, event, inv).await,
+        T::HoldRemoved => {
+            // The legal holds first (linked versions and archive copies), then the release
+            // an archive deferred under hold.
+            let synced = governance::on_event(deps, event, inv).await?;
+            let resumed = archive::on_hold_removed(deps, event, inv).await?;
+            Ok(match (synced, resumed) {
+                (Handled::Nothing(a), Handled::Nothing(b)) => Handled::Nothing(format!("{a}; {b}")),
+                (Handled::Done(a), Handled::Nothing(_))
+                | (Handled::Nothing(_), Handled::Done(a)) => Handled::Done(a),
+                (Handled::Done(a), Handled::Done(b)) => Handled::Done(format!("{a}; {b}")),
+            })
+        }
+        T::HoldApplied | T::RetentionChanged | T::DispositionStatusChanged | T::VersionAdded => {
+            governance::on_event(deps, event, inv).await
+        }
     }
 }
 

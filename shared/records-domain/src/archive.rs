@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::idempotency::IdempotencyKey;
-use crate::retention::RetentionTarget;
+use crate::retention::{RetentionTarget, legal_hold_wanted};
 
 /// The archive bucket key of one version: `archive/{node}/v{n}/{file name}`. The file name is
 /// kept readable but cannot add path segments.
@@ -36,16 +36,30 @@ pub fn archive_workflow_key(node_id: u64) -> IdempotencyKey {
 }
 
 /// Workflow states, in order. `failed` is terminal like `done`.
+///
+/// Two states end an attempt without ending the archive, and are never terminal (a later
+/// attempt, e.g. on `hold.removed` or a redelivery, claims them again and resumes the release):
+/// - `release_deferred`: archived, verified and located, but a hold is in force, so OpenText's
+///   content is kept; the copies carry an S3 legal hold.
+/// - `release_refused`: archived, verified and located, but OpenText refused the purge (the
+///   detail's `reason` is OpenText's answer).
 pub mod states {
     pub const CLAIMED: &str = "claimed";
     pub const COPYING: &str = "copying";
     pub const VERIFIED: &str = "verified";
     pub const LOCATED: &str = "located";
+    pub const RELEASE_DEFERRED: &str = "release_deferred";
+    pub const RELEASE_REFUSED: &str = "release_refused";
     pub const RELEASED: &str = "released";
     pub const DONE: &str = "done";
     pub const FAILED: &str = "failed";
     pub const TERMINAL: &[&str] = &[DONE, FAILED];
 }
+
+/// The description of the release stub version (at most 255 characters in OpenText). True
+/// whether or not the purge that follows it succeeds.
+pub const STUB_DESCRIPTION: &str =
+    "Archived to S3 by records-bridge; release of the archived versions requested";
 
 /// One version to archive, frozen when copying starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +99,10 @@ pub struct ArchiveProgress {
     /// The version number of the release stub, once added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stub_version: Option<u32>,
+    /// OpenText holds in force when last asked (after copying; when the release was
+    /// deferred). While non-empty the copies carry an S3 legal hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -118,11 +136,35 @@ impl ArchiveProgress {
         format!("s3://{}/archive/{node_id}/", self.bucket)
     }
 
-    /// The text of the stub version left in OpenText after release.
+    /// Whether the archive copies must carry an S3 legal hold: while an OpenText hold is in
+    /// force, and always when their retention has no date yet (awaiting an event, permanent).
+    pub fn copy_legal_hold_wanted(&self, holds_in_force: bool) -> bool {
+        legal_hold_wanted(
+            holds_in_force,
+            self.lock.as_ref().and_then(RetentionTarget::hold_tag),
+        )
+    }
+
+    /// The text of the stub version added to release OpenText's content. It is written before
+    /// the purge of the archived versions and stays the current version whether or not the
+    /// purge succeeds (a hold applied meanwhile, a refusal), so it says only what is true in
+    /// both cases: the copies exist and were verified; the release is requested, and any
+    /// archived version still listed beside it has not been released.
     pub fn stub_text(&self, node_id: u64) -> String {
+        let versions: Vec<String> = self
+            .copies
+            .iter()
+            .map(|c| format!("v{}", c.version_number))
+            .collect();
         let mut s = format!(
-            "records-bridge: the content of node {node_id} was archived to {} and released.\n",
-            self.location(node_id)
+            "records-bridge: the content of node {node_id} is archived to S3 at {}.\n\
+             Each copy below was verified against OpenText's bytes (size and SHA-256) before \
+             this version was added.\n\
+             Release requested: versions {} are purged from OpenText once no hold or refusal \
+             prevents it. Any of them still listed beside this version has not been released; \
+             records-bridge's audit trail records the release when it happens.\n",
+            self.location(node_id),
+            versions.join(", ")
         );
         for c in &self.copies {
             s.push_str(&format!(

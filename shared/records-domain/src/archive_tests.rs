@@ -61,6 +61,7 @@ fn progress_round_trips_and_the_stub_names_every_copy() {
             at: datetime!(2033-01-01 0:00 UTC),
         }),
         stub_version: None,
+        holds: vec![6100],
         reason: None,
     };
     let json = serde_json::to_string(&p).unwrap();
@@ -71,4 +72,67 @@ fn progress_round_trips_and_the_stub_names_every_copy() {
         "{stub}"
     );
     assert_eq!(archive_workflow_key(7).as_str(), "archive#7");
+}
+
+#[test]
+fn the_stub_says_only_what_is_true_before_and_after_the_purge() {
+    let p = ArchiveProgress {
+        bucket: "arch".into(),
+        planned: vec![planned(1), planned(2)],
+        copies: vec![copy(1, true), copy(2, true)],
+        ..Default::default()
+    };
+    let stub = p.stub_text(7);
+    assert!(
+        stub.contains("archived to S3 at s3://arch/archive/7/"),
+        "{stub}"
+    );
+    assert!(
+        stub.contains("Release requested: versions v1, v2"),
+        "{stub}"
+    );
+    // Written before the purge, which a hold or a refusal may stop: it never says the
+    // content was released.
+    assert!(!stub.contains("released."), "{stub}");
+    assert!(!stub.contains("and released"), "{stub}");
+    assert!(!STUB_DESCRIPTION.contains("released"));
+    assert!(STUB_DESCRIPTION.chars().count() <= 255);
+}
+
+#[test]
+fn copies_are_legally_held_while_a_hold_is_in_force_or_their_retention_has_no_date() {
+    let dated = ArchiveProgress {
+        lock: Some(RetentionTarget::Until {
+            at: datetime!(2033-01-01 0:00 UTC),
+        }),
+        ..Default::default()
+    };
+    assert!(dated.copy_legal_hold_wanted(true));
+    assert!(!dated.copy_legal_hold_wanted(false));
+    let unlocked = ArchiveProgress::default();
+    assert!(unlocked.copy_legal_hold_wanted(true));
+    assert!(!unlocked.copy_legal_hold_wanted(false));
+    for lock in [RetentionTarget::Permanent, RetentionTarget::AwaitingEvent] {
+        let held = ArchiveProgress {
+            lock: Some(lock),
+            ..Default::default()
+        };
+        assert!(
+            held.copy_legal_hold_wanted(false),
+            "a retention kept as a legal hold is never undone by a hold removal"
+        );
+    }
+}
+
+#[test]
+fn deferred_and_refused_releases_stay_claimable() {
+    for s in [states::RELEASE_DEFERRED, states::RELEASE_REFUSED] {
+        assert!(!states::TERMINAL.contains(&s), "{s} must be resumable");
+    }
+    let old = r#"{"bucket":"b","planned":[],"copies":[]}"#;
+    let p: ArchiveProgress = serde_json::from_str(old).unwrap();
+    assert!(
+        p.holds.is_empty(),
+        "items saved before `holds` existed still read"
+    );
 }

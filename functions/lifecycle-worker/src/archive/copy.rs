@@ -17,6 +17,8 @@ use aws_sdk_s3::types::{
 };
 use base64::Engine;
 use futures_util::{StreamExt, TryStreamExt};
+use records_aws::object_lock::ObjectLock;
+use records_domain::ObjectVersion;
 use records_domain::archive::{ArchivedCopy, PlannedCopy};
 use records_domain::retention::RetentionTarget;
 use records_domain::{AuditAction, Outcome};
@@ -24,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use super::s3err::s3_error;
 use super::{Run, StepError};
+use crate::governance::opentext_side::holds_in_force;
 
 /// Largest object one PutObject accepts.
 const MAX_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
@@ -90,9 +93,41 @@ async fn hash_version(run: &Run<'_>, version: u32) -> Result<(u64, String), Step
     Ok((size, hex::encode(hasher.finalize())))
 }
 
-/// Copies every planned version not yet copied, saving progress after each.
+/// Sets the S3 legal hold of one archive copy.
+async fn set_legal_hold(run: &Run<'_>, c: &ArchivedCopy, on: bool) -> Result<(), StepError> {
+    let object = ObjectVersion::new(&run.progress.bucket, &c.key, c.s3_version_id.as_deref());
+    ObjectLock::new(run.deps.s3.clone())
+        .set_legal_hold(&object, on)
+        .await
+        // Throttling, or a deployment fault (access denied): kept for another delivery and
+        // then the DLQ, never recorded as a finished archive with the wrong hold.
+        .map_err(|e| StepError::Retry(format!("S3: {e}")))?;
+    tracing::info!(key = %c.key, on, "archive copy legal hold set");
+    Ok(())
+}
+
+/// Puts every copy's S3 legal hold where it belongs: ON while `holds_in_force` (and always
+/// for a retention without a date), OFF otherwise.
+pub(crate) async fn hold_copies(run: &Run<'_>, holds_in_force: bool) -> Result<(), StepError> {
+    let wanted = run.progress.copy_legal_hold_wanted(holds_in_force);
+    for c in &run.progress.copies {
+        let stored = head(run, &c.key, c.s3_version_id.as_deref())
+            .await?
+            .ok_or_else(|| StepError::Permanent(format!("archive copy {} vanished", c.key)))?;
+        if stored.legal_hold != wanted {
+            set_legal_hold(run, c, wanted).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies every planned version not yet copied, saving progress after each. A record under
+/// hold is copied under an S3 legal hold from the first byte.
 pub(crate) async fn copy_remaining(run: &mut Run<'_>) -> Result<(), StepError> {
     let todo: Vec<PlannedCopy> = run.progress.remaining().cloned().collect();
+    if !todo.is_empty() {
+        run.progress.holds = holds_in_force(&run.ot, run.ot_id()).await?;
+    }
     for planned in todo {
         let copy = copy_one(run, &planned).await?;
         run.progress.copies.push(copy);
@@ -200,15 +235,20 @@ async fn put(
         }
         Some(target) => {
             // No date can say it yet: a legal hold keeps the copy until P3 sets the date.
-            req = req
-                .object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On)
-                .tagging(format!(
-                    "{}={}",
-                    records_domain::retention::RETENTION_TAG,
-                    target.hold_tag().unwrap_or_default()
-                ));
+            req = req.tagging(format!(
+                "{}={}",
+                records_domain::retention::RETENTION_TAG,
+                target.hold_tag().unwrap_or_default()
+            ));
         }
         None => {}
+    }
+    // Under an OpenText hold (or a retention without a date) the copy is held from the start.
+    if run
+        .progress
+        .copy_legal_hold_wanted(!run.progress.holds.is_empty())
+    {
+        req = req.object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On);
     }
     let out = req
         .send()
@@ -232,7 +272,13 @@ async fn put(
 }
 
 /// HeadObject per copy: size and SHA-256 must equal OpenText's, and the copy must be locked.
+/// The holds are asked again once every copy is recorded (a hold sync from then on reaches
+/// them all through the archive item), and each copy's legal hold is set to match.
 pub(crate) async fn verify_all(run: &mut Run<'_>) -> Result<(), StepError> {
+    run.progress.holds = holds_in_force(&run.ot, run.ot_id()).await?;
+    let hold_wanted = run
+        .progress
+        .copy_legal_hold_wanted(!run.progress.holds.is_empty());
     for i in 0..run.progress.copies.len() {
         let c = run.progress.copies[i].clone();
         let stored = head(run, &c.key, c.s3_version_id.as_deref())
@@ -268,6 +314,9 @@ pub(crate) async fn verify_all(run: &mut Run<'_>) -> Result<(), StepError> {
                 c.key
             )));
         }
+        if stored.legal_hold != hold_wanted {
+            set_legal_hold(run, &c, hold_wanted).await?;
+        }
         run.progress.copies[i].verified = true;
         let mut ev = run
             .event(
@@ -279,7 +328,8 @@ pub(crate) async fn verify_all(run: &mut Run<'_>) -> Result<(), StepError> {
             .with_detail("bucket", run.progress.bucket.clone())
             .with_detail("key", c.key.clone())
             .with_detail("size", c.size)
-            .with_detail("storage_class", run.policy.storage_class.clone());
+            .with_detail("storage_class", run.policy.storage_class.clone())
+            .with_detail("legal_hold", if hold_wanted { "ON" } else { "OFF" });
         ev.record = Some(records_domain::RecordRef {
             node_id: run.node_id,
             version_number: Some(c.version_number),

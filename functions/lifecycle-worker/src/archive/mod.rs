@@ -8,6 +8,11 @@
 //! (or `failed` with its reason). A rerun after a crash resumes from the saved step; an
 //! archive object found at a copy's key counts as that copy only if its checksum and size
 //! match OpenText's, so there is never a second copy, and never a release of unverified content.
+//!
+//! A release that cannot happen yet is not a failure: under hold the item rests in
+//! `release_deferred` (copies under S3 legal hold) and `hold.removed` resumes it; a purge
+//! OpenText refuses ends `release_refused` with OpenText's reason and is tried again by the
+//! next delivery. Neither state is terminal, so either is claimed again.
 
 mod copy;
 mod record;
@@ -15,11 +20,13 @@ mod s3err;
 
 use std::time::Duration;
 
+use record::Release;
 use records_aws::workflow_store::{Claim, StoreError, WorkflowStore};
 use records_domain::archive::{ArchiveProgress, archive_workflow_key, states};
 use records_domain::policy::ArchivePolicy;
 use records_domain::{AuditAction, AuditEvent, IdempotencyKey, LifecycleEvent, Outcome};
 
+use crate::governance::opentext_side::holds_in_force;
 use crate::{Deps, Handled, Invocation, WorkerError};
 
 /// Archive settings from the environment (bucket, defaults).
@@ -53,12 +60,92 @@ pub async fn on_event(
     let bucket = deps.archive.bucket.clone().ok_or_else(|| {
         WorkerError::Permanent("ARCHIVE_BUCKET is not configured; cannot archive".into())
     })?;
-    let store = WorkflowStore::new(
+    claim_and_drive(deps, policy, bucket, event, inv).await
+}
+
+/// `hold.removed`: an archive whose release waits (deferred under hold, refused, or
+/// interrupted) is resumed once no hold is in force any more. Runs after the hold sync,
+/// which has already turned the copies' legal holds off.
+pub async fn on_hold_removed(
+    deps: &Deps,
+    event: &LifecycleEvent,
+    inv: &Invocation,
+) -> Result<Handled, WorkerError> {
+    let Some(policy) = deps.policy.archive.as_ref() else {
+        return Ok(Handled::Nothing("the policy has no archive section".into()));
+    };
+    let Some((state, progress)) = archive_of(deps, event.node_id).await? else {
+        return Ok(Handled::Nothing(format!(
+            "node {} has no archive to resume",
+            event.node_id
+        )));
+    };
+    if states::TERMINAL.contains(&state.as_str()) {
+        return Ok(Handled::Nothing(format!(
+            "the archive of node {} is {state}",
+            event.node_id
+        )));
+    }
+    let ot = deps.opentext.with_deadline(inv.opentext_deadline());
+    let holds = holds_in_force(&ot, event.node_id as i64)
+        .await
+        .map_err(crate::governance::ot_error)?;
+    if !holds.is_empty() {
+        return Ok(Handled::Nothing(format!(
+            "holds {holds:?} are still in force on node {}: its release stays deferred",
+            event.node_id
+        )));
+    }
+    let bucket = if progress.bucket.is_empty() {
+        deps.archive.bucket.clone().ok_or_else(|| {
+            WorkerError::Permanent("ARCHIVE_BUCKET is not configured; cannot archive".into())
+        })?
+    } else {
+        progress.bucket
+    };
+    claim_and_drive(deps, policy, bucket, event, inv).await
+}
+
+fn workflow_store(deps: &Deps) -> WorkflowStore {
+    WorkflowStore::new(
         deps.dynamodb.clone(),
         deps.workflow_table.clone(),
         states::CLAIMED,
         states::TERMINAL,
-    );
+    )
+}
+
+/// The node's archive item, if there is one: its state and progress.
+pub(crate) async fn archive_of(
+    deps: &Deps,
+    node_id: u64,
+) -> Result<Option<(String, ArchiveProgress)>, WorkerError> {
+    let key = archive_workflow_key(node_id);
+    let Some(item) = workflow_store(deps)
+        .get(key.as_str())
+        .await
+        .map_err(|e| WorkerError::Retry(e.to_string()))?
+    else {
+        return Ok(None);
+    };
+    let progress = if item.detail.trim().is_empty() || item.detail.trim() == "{}" {
+        ArchiveProgress::default()
+    } else {
+        serde_json::from_str(&item.detail).map_err(|e| {
+            WorkerError::Permanent(format!("workflow detail of {key} is unreadable: {e}"))
+        })?
+    };
+    Ok(Some((item.state, progress)))
+}
+
+async fn claim_and_drive(
+    deps: &Deps,
+    policy: &ArchivePolicy,
+    bucket: String,
+    event: &LifecycleEvent,
+    inv: &Invocation,
+) -> Result<Handled, WorkerError> {
+    let store = workflow_store(deps);
     let key = archive_workflow_key(event.node_id);
     let owner = format!("lifecycle-worker/{}/{}", inv.request_id, event.event_id);
     // Lambda stops the attempt at its deadline, so the lease need only outlive that.
@@ -117,8 +204,12 @@ pub async fn on_event(
         Ok(what) => Ok(Handled::Done(what)),
         Err(StepError::Retry(reason)) => {
             // Give the lease back so the next delivery resumes at once, from this state.
-            let _ = run.store.release(run.key.as_str(), &run.owner).await;
+            run.give_back().await;
             Err(WorkerError::Retry(reason))
+        }
+        Err(StepError::Refused(reason)) => {
+            run.refused(&reason).await;
+            Err(WorkerError::Permanent(reason))
         }
         Err(StepError::Permanent(reason)) => {
             run.fail(&reason).await;
@@ -131,16 +222,20 @@ pub async fn on_event(
 #[derive(Debug)]
 pub(crate) enum StepError {
     Retry(String),
+    /// OpenText refused the release (the purge of the archived versions): the archive is
+    /// complete and kept; the item ends `release_refused` with OpenText's reason, and a
+    /// rerun (redelivery, DLQ redrive, `hold.removed`) tries the release again.
+    Refused(String),
     Permanent(String),
 }
 
 impl From<opentext_client::Error> for StepError {
     fn from(e: opentext_client::Error) -> Self {
-        let text = format!("OpenText: {e}");
-        if e.is_retryable() {
-            StepError::Retry(text)
-        } else {
-            StepError::Permanent(text)
+        // The same line as the governance sync: a deadline, a lost session or local I/O
+        // trouble is worth another delivery; OpenText's own refusals are not.
+        match crate::governance::ot_error(e) {
+            WorkerError::Retry(text) => StepError::Retry(text),
+            WorkerError::Permanent(text) => StepError::Permanent(text),
         }
     }
 }
@@ -186,12 +281,22 @@ impl Run<'_> {
                     self.save(states::LOCATED).await?;
                     self.deps.crash_point("located");
                 }
-                states::LOCATED if self.policy.release_content => {
-                    record::release(self).await?;
-                    self.save(states::RELEASED).await?;
-                    self.deps.crash_point("released");
+                states::LOCATED | states::RELEASE_DEFERRED | states::RELEASE_REFUSED
+                    if self.policy.release_content =>
+                {
+                    match record::release(self).await? {
+                        Release::Done => {
+                            self.save(states::RELEASED).await?;
+                            self.deps.crash_point("released");
+                        }
+                        Release::Deferred(holds) => return self.defer(holds).await,
+                    }
                 }
-                states::LOCATED | states::RELEASED => {
+                states::LOCATED
+                | states::RELEASE_DEFERRED
+                | states::RELEASE_REFUSED
+                | states::RELEASED => {
+                    self.progress.reason = None;
                     let detail = self.detail();
                     self.store
                         .finish(
@@ -220,6 +325,81 @@ impl Run<'_> {
                     )));
                 }
             }
+        }
+    }
+
+    /// A hold is in force: the archive is complete, OpenText's content stays. The copies are
+    /// put under an S3 legal hold, the item rests in `release_deferred` (no TTL, no lease)
+    /// until `hold.removed` resumes it, and the event has succeeded.
+    async fn defer(&mut self, holds: Vec<i64>) -> Result<String, StepError> {
+        copy::hold_copies(self, true).await?;
+        let reason = format!(
+            "release deferred: holds {holds:?} are in force on node {}; its content stays in \
+             OpenText until they are removed",
+            self.node_id
+        );
+        self.progress.holds = holds.clone();
+        self.progress.reason = Some(reason.clone());
+        self.save(states::RELEASE_DEFERRED).await?;
+        let tag = holds
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join("-");
+        let mut ev = self
+            .event(
+                AuditAction::ReleaseContent,
+                Outcome::Skipped,
+                &format!("deferred-{tag}"),
+            )
+            .with_reason(reason.clone())
+            .with_detail("release", "deferred")
+            .with_detail("holds_in_force", holds.clone())
+            .with_detail("location", self.progress.location(self.node_id));
+        if let Some(stub) = self.progress.stub_version {
+            ev = ev.with_detail("stub_version", stub);
+        }
+        self.audit(ev).await;
+        tracing::info!(?holds, "archive complete; release deferred under hold");
+        self.give_back().await;
+        Ok(format!(
+            "archived {} version(s) of node {} to {}; {reason}",
+            self.progress.copies.len(),
+            self.node_id,
+            self.progress.location(self.node_id),
+        ))
+    }
+
+    /// OpenText refused the purge: recorded as such (state, reason, audit), the lease given
+    /// back so a redelivery tries again.
+    async fn refused(&mut self, reason: &str) {
+        tracing::error!(reason, state = %self.state, "release refused by OpenText");
+        self.progress.reason = Some(reason.to_string());
+        if let Err(e) = self.save(states::RELEASE_REFUSED).await {
+            tracing::warn!(error = ?e, "could not record the refused release");
+        }
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(reason.as_bytes()));
+        let mut ev = self
+            .event(
+                AuditAction::ReleaseContent,
+                Outcome::Denied,
+                &format!("refused-{}", &digest[..16]),
+            )
+            .with_reason(reason)
+            .with_detail("release", "refused")
+            .with_detail("location", self.progress.location(self.node_id));
+        if let Some(stub) = self.progress.stub_version {
+            ev = ev.with_detail("stub_version", stub);
+        }
+        self.audit(ev).await;
+        self.give_back().await;
+    }
+
+    /// Gives the lease up so the next delivery can claim at once; the state stays.
+    async fn give_back(&self) {
+        if let Err(e) = self.store.release(self.key.as_str(), &self.owner).await {
+            tracing::warn!(error = %e, "could not give the archive lease back");
         }
     }
 

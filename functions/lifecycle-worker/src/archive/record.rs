@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use opentext_client::model::RecordUpdate;
 use opentext_client::{BytesSource, Provenance, VersionOptions};
-use records_domain::archive::{PlannedCopy, archive_key, states};
+use records_domain::archive::{PlannedCopy, STUB_DESCRIPTION, archive_key, states};
 use records_domain::policy::VersionSelection;
 use records_domain::retention::{RetentionTarget, StageRule, retention_target};
 use records_domain::{AuditAction, EXTERNAL_IDENTITY_TYPE, Outcome};
 use serde_json::{Map, Value, json};
 
 use super::{Run, StepError};
+use crate::governance::opentext_side::holds_in_force;
 
 fn permanent(m: impl Into<String>) -> StepError {
     StepError::Permanent(m.into())
@@ -135,23 +136,43 @@ pub(crate) async fn locate(run: &mut Run<'_>) -> Result<(), StepError> {
     Ok(())
 }
 
+/// How a release attempt ended (refusals are [`StepError::Refused`]).
+pub(crate) enum Release {
+    /// Only the stub is left in OpenText.
+    Done,
+    /// Holds in force (found before the stub, or the reason OpenText refused the purge):
+    /// nothing is released until they are removed.
+    Deferred(Vec<i64>),
+}
+
 /// Releases OpenText's content: a stub version naming the archive copies becomes the only
 /// version. Never under hold, never unless every copy is verified, never past a version that
 /// was not archived.
-pub(crate) async fn release(run: &mut Run<'_>) -> Result<(), StepError> {
+///
+/// Order: holds are asked first, so a held record gets no stub at all. Then the stub, then
+/// the purge of the older versions (Content Server needs a current version, and keeps the
+/// newest: the purge cannot come first). The purge can still be refused (a hold applied in
+/// between, a missing `delete_versions` right), so the stub says only what is true either way
+/// (archived and verified; release requested). A rerun finds the stub by its external
+/// identity and never adds a second.
+pub(crate) async fn release(run: &mut Run<'_>) -> Result<Release, StepError> {
     let id = run.ot_id();
     if !run.progress.all_verified() {
         return Err(permanent(
             "not every archive copy is verified; OpenText content is not released",
         ));
     }
-    let holds = run.ot.node_holds(id).await?;
-    if let Some(h) = holds.iter().find(|h| h.active != Some(false)) {
-        return Err(permanent(format!(
-            "node {id} is under hold {} ({}); its content is not released",
-            h.hold_id,
-            h.hold_name.clone().unwrap_or_default()
-        )));
+    let holds = holds_in_force(&run.ot, id).await?;
+    if !holds.is_empty() {
+        return Ok(Release::Deferred(holds));
+    }
+    // An earlier deferral's or refusal's reason no longer holds.
+    run.progress.reason = None;
+    if !run.progress.holds.is_empty() {
+        // Held earlier: the copies' legal holds come off with the last hold (unless their
+        // retention is kept as a legal hold), as the hold sync does.
+        super::copy::hold_copies(run, false).await?;
+        run.progress.holds.clear();
     }
     let stub_identity = run.key.external_identity();
     let versions = run.ot.list_versions(id).await?;
@@ -179,7 +200,7 @@ pub(crate) async fn release(run: &mut Run<'_>) -> Result<(), StepError> {
         None => {
             let text = run.progress.stub_text(run.node_id);
             let opts = VersionOptions {
-                description: Some("Content archived to S3 by records-bridge and released".into()),
+                description: Some(STUB_DESCRIPTION.into()),
                 provenance: Provenance {
                     external_source: Some("cloud_storage".into()),
                     external_identity: Some(stub_identity.clone()),
@@ -204,7 +225,29 @@ pub(crate) async fn release(run: &mut Run<'_>) -> Result<(), StepError> {
             "a version was added to node {id} after the release stub; its content is not released"
         )));
     }
-    run.ot.purge_versions(id, 1).await?;
+    if let Err(e) = run.ot.purge_versions(id, 1).await {
+        let refusal = StepError::from(e);
+        let StepError::Permanent(answer) = refusal else {
+            // Transient (outage, throttling, deadline): the next delivery purges again.
+            return Err(refusal);
+        };
+        // A hold applied since the check above makes Content Server refuse the purge.
+        let holds = holds_in_force(&run.ot, id).await?;
+        if !holds.is_empty() {
+            return Ok(Release::Deferred(holds));
+        }
+        let archived: Vec<u32> = run
+            .progress
+            .planned
+            .iter()
+            .map(|p| p.version_number)
+            .collect();
+        return Err(StepError::Refused(format!(
+            "release refused: OpenText would not purge the archived versions {archived:?} of node \
+             {id} ({answer}); the verified archive copies are kept, and the stub version {stub} \
+             says the release is requested, not done"
+        )));
+    }
     let left = run.ot.list_versions(id).await?;
     if left.len() != 1 || !is_stub(&left[0]) {
         return Err(permanent(format!(
@@ -224,5 +267,5 @@ pub(crate) async fn release(run: &mut Run<'_>) -> Result<(), StepError> {
         .with_detail("stub_version", stub)
         .with_detail("location", run.progress.location(run.node_id));
     run.audit(ev).await;
-    Ok(())
+    Ok(Release::Done)
 }

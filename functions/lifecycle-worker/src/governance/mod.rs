@@ -69,7 +69,14 @@ pub async fn on_event(
         .get(event.node_id)
         .await
         .map_err(|e| WorkerError::Retry(e.to_string()))?;
-    if links.versions.is_empty() {
+    let is_hold = matches!(event.event_type, T::HoldApplied | T::HoldRemoved);
+    // Holds reach the record's P2 archive copies too (listed by its archive item).
+    let archive = if is_hold {
+        holds::archive_copies(deps, event.node_id).await?
+    } else {
+        None
+    };
+    if links.versions.is_empty() && archive.is_none() {
         return Ok(Handled::Nothing(format!(
             "node {} governs no S3 object version",
             event.node_id
@@ -83,7 +90,7 @@ pub async fn on_event(
         versions: links.versions.into_iter().collect(),
     };
     match event.event_type {
-        T::HoldApplied | T::HoldRemoved => holds::sync(&ctx).await,
+        T::HoldApplied | T::HoldRemoved => holds::sync(&ctx, archive.as_ref()).await,
         T::RetentionChanged => retention::sync(&ctx).await,
         T::DispositionStatusChanged => disposition::tag(&ctx).await,
         other => Ok(Handled::Nothing(format!(

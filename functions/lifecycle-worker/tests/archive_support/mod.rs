@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use local_stack::sqs_source::PollReport;
 use local_stack::stack::{SIM_SERVICE_PASSWORD, SIM_SERVICE_USER, Stack, StackOptions};
 use opentext_client::model::RecordUpdate;
 use opentext_client::{BytesSource, Client, CreateOptions, Credentials, VersionOptions};
@@ -99,7 +100,16 @@ pub async fn record(stack: &Stack, name: &str) -> u64 {
 
 /// A 3-version document in Finance under RM classification `class_id` and RSI `rsi`.
 pub async fn record_with(stack: &Stack, name: &str, class_id: i64, rsi: &str) -> u64 {
-    let ot = opentext(stack);
+    record_by(&opentext(stack), name, class_id, rsi).await
+}
+
+/// The simulator's administrator.
+pub fn opentext_admin(stack: &Stack) -> Client {
+    Client::new(stack.sim.base_url(), Credentials::new("Admin", "livelink")).expect("client")
+}
+
+/// [`record`], created by `ot`'s user (its owner: the owner's rights are that user's).
+pub async fn record_by(ot: &Client, name: &str, class_id: i64, rsi: &str) -> u64 {
     let bodies = contents(name);
     let file = format!("{name}.pdf");
     let node = ot
@@ -130,6 +140,98 @@ pub async fn record_with(stack: &Stack, name: &str, class_id: i64, rsi: &str) ->
         .await
         .expect("classify");
     node.id as u64
+}
+
+/// Every permission Content Server knows, as the REST API names them.
+pub const ALL_RIGHTS: [&str; 9] = [
+    "see",
+    "see_contents",
+    "modify",
+    "edit_attributes",
+    "add_items",
+    "reserve",
+    "add_major_version",
+    "delete_versions",
+    "delete",
+];
+
+/// Sets the assigned access of `right_id` (a user or group) on one node, as the
+/// administrator (`PUT /api/v2/nodes/{id}/permissions/custom/{right_id}`).
+pub async fn set_rights(stack: &Stack, node_id: u64, right_id: i64, rights: &[&str]) {
+    let http = reqwest::Client::new();
+    let base = stack.sim.base_url();
+    let auth: Value = http
+        .post(format!("{base}/api/v1/auth"))
+        .form(&[("username", "Admin"), ("password", "livelink")])
+        .send()
+        .await
+        .expect("login")
+        .error_for_status()
+        .expect("admin login")
+        .json()
+        .await
+        .expect("ticket");
+    let ticket = auth["ticket"].as_str().expect("ticket").to_string();
+    let body = json!({ "permissions": rights }).to_string();
+    http.put(format!(
+        "{base}/api/v2/nodes/{node_id}/permissions/custom/{right_id}"
+    ))
+    .header("OTCSTicket", ticket)
+    .form(&[("body", body.as_str())])
+    .send()
+    .await
+    .expect("set rights")
+    .error_for_status()
+    .expect("rights set");
+}
+
+/// The text of one OpenText version, as the service account reads it.
+pub async fn version_text(stack: &Stack, node_id: u64, version: i64) -> String {
+    use futures_util::TryStreamExt;
+    let d = opentext(stack)
+        .download_version(node_id as i64, version)
+        .await
+        .expect("download");
+    let chunks: Vec<_> = d.stream.try_collect().await.expect("read");
+    String::from_utf8(chunks.concat()).expect("utf-8")
+}
+
+/// The S3 legal hold of every archive copy of the node, in key order.
+pub async fn copy_legal_holds(stack: &Stack, node_id: u64) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    for (key, version_id) in archive_versions(stack, node_id).await {
+        let h = stack
+            .s3()
+            .head_object()
+            .bucket(archive_bucket(stack))
+            .key(&key)
+            .version_id(&version_id)
+            .send()
+            .await
+            .expect("head archive copy");
+        out.push((
+            key,
+            h.object_lock_legal_hold_status()
+                == Some(&aws_sdk_s3::types::ObjectLockLegalHoldStatus::On),
+        ));
+    }
+    out
+}
+
+/// Messages resting in the lifecycle DLQ.
+pub async fn dlq_depth(stack: &Stack) -> usize {
+    let out = stack
+        .sqs()
+        .get_queue_attributes()
+        .queue_url(stack.resource("LifecycleDeadLetterQueue"))
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .expect("queue attributes");
+    out.attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Sends one lifecycle event (the contract's JSON) to the worker's queue.
@@ -194,15 +296,26 @@ pub enum Ended {
 /// Polls the queue into the function until the item reaches one of `states` or the process
 /// dies. The bound only stops a hung test; nothing is asserted about time.
 pub async fn run_until(stack: &mut Stack, node_id: u64, states: &[&str]) -> Ended {
+    run_until_reports(stack, node_id, states).await.0
+}
+
+/// [`run_until`], with what each poll that received something did and the item's state
+/// after it.
+pub async fn run_until_reports(
+    stack: &mut Stack,
+    node_id: u64,
+    states: &[&str],
+) -> (Ended, Vec<(PollReport, Option<String>)>) {
     let give_up = Instant::now() + Duration::from_secs(120);
+    let mut reports = Vec::new();
     loop {
         if let Some((s, _)) = workflow(stack, node_id).await
             && states.contains(&s.as_str())
         {
-            return Ended::State(s);
+            return (Ended::State(s), reports);
         }
         if stack.function.try_status().is_some() {
-            return Ended::Crashed;
+            return (Ended::Crashed, reports);
         }
         assert!(
             Instant::now() < give_up,
@@ -210,8 +323,21 @@ pub async fn run_until(stack: &mut Stack, node_id: u64, states: &[&str]) -> Ende
             workflow(stack, node_id).await,
             stack.function.logs().join("\n")
         );
-        stack.poll().await.expect("poll");
+        let r = stack.poll().await.expect("poll");
+        if r.received > 0 {
+            let state = workflow(stack, node_id).await.map(|(s, _)| s);
+            reports.push((r, state));
+        }
     }
+}
+
+/// Batch item failures among `reports` (each one a delivery that will be retried, and
+/// after `MaxReceiveCount` of them the DLQ).
+pub fn batch_failures(reports: &[(PollReport, Option<String>)]) -> usize {
+    reports
+        .iter()
+        .map(|(r, _)| r.failed_ids.len() + usize::from(r.function_error.is_some()))
+        .sum()
 }
 
 /// Every S3 version under the node's archive prefix: (key, version id).
