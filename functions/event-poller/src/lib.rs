@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use opentext_client::ListOptions;
+use opentext_client::model::{DateError, Node, NodeHold, OtDateTime, RmClassifications};
 use records_aws::workflow_store::{Claim, WorkflowStore};
 use records_domain::policy::RuleAction;
 use records_domain::poll::{HoldInForce, NodeSnapshot, WatchContext, diff};
@@ -64,6 +65,7 @@ impl Watch {
     }
 }
 
+#[derive(Clone)]
 pub struct Poller {
     pub opentext: opentext_client::Client,
     pub snapshots: SnapshotStore,
@@ -92,6 +94,14 @@ pub enum PollError {
     OpenText(#[from] opentext_client::Error),
     #[error("{0}")]
     Snapshot(#[from] SnapshotError),
+    /// A date OpenText sent for the node cannot be read: nothing is derived from the node
+    /// (a guessed time would be a wrong one) until it can.
+    #[error("node {node_id}: {field}: {error}")]
+    Date {
+        node_id: i64,
+        field: &'static str,
+        error: DateError,
+    },
     #[error("{0}")]
     Other(String),
 }
@@ -130,46 +140,15 @@ impl Poller {
         report
     }
 
-    async fn snapshot_of(
-        &self,
-        node: &opentext_client::model::Node,
-        folder: u64,
-    ) -> Result<NodeSnapshot, PollError> {
-        let id = node.id;
-        let rm = self.opentext.rm_classifications(id).await?;
-        let primary = rm.primary();
-        let holds = self
-            .opentext
-            .node_holds(id)
-            .await?
-            .into_iter()
-            .filter(|h| h.active != Some(false))
-            .map(|h| HoldInForce {
-                hold_id: h.hold_id as u64,
-                date_applied: h
-                    .date_applied
-                    .as_ref()
-                    .map(|d| d.as_str().to_string())
-                    .unwrap_or_default(),
-            })
-            .collect();
-        Ok(NodeSnapshot {
-            parent_id: folder,
-            status: primary
-                .and_then(|p| p.status.clone())
-                .filter(|s| !s.is_empty()),
-            status_date: primary
-                .and_then(|p| p.status_date.as_ref())
-                .map(|d| d.as_str().to_string()),
-            holds,
-            version: None,
-            modify_date: node.modify_date.as_ref().map(|d| d.as_str().to_string()),
-        })
+    async fn snapshot_of(&self, node: &Node, folder: u64) -> Result<NodeSnapshot, PollError> {
+        let rm = self.opentext.rm_classifications(node.id).await?;
+        let holds = self.opentext.node_holds(node.id).await?;
+        snapshot_from(node, folder, &rm, &holds)
     }
 
     async fn poll_node(
         &self,
-        node: opentext_client::model::Node,
+        node: Node,
         folder: u64,
         ctx: WatchContext,
         run_id: &str,
@@ -212,6 +191,10 @@ impl Poller {
     }
 
     async fn send_once(&self, event: &LifecycleEvent, run_id: &str) -> Result<Sent, PollError> {
+        // Never send what the worker would refuse (and the DLQ would keep).
+        event.validate().map_err(|e| {
+            PollError::Other(format!("derived an invalid event {}: {e}", event.event_id))
+        })?;
         let key = event.idempotency_key();
         match self
             .claims
@@ -250,9 +233,166 @@ enum Sent {
     ByAnotherRun,
 }
 
+/// What the poller sees of `node` (a document in `folder`), from its record details and
+/// holds. Every date is read in the Content Server's time zone (the client's, carried by the
+/// values) and kept as RFC 3339 with a zone: what events are stamped with and ids made of.
+pub fn snapshot_from(
+    node: &Node,
+    folder: u64,
+    rm: &RmClassifications,
+    holds: &[NodeHold],
+) -> Result<NodeSnapshot, PollError> {
+    let date = |field: &'static str, d: Option<&OtDateTime>| {
+        d.map(|d| d.to_rfc3339())
+            .transpose()
+            .map_err(|error| PollError::Date {
+                node_id: node.id,
+                field,
+                error,
+            })
+    };
+    let primary = rm.primary();
+    let holds = holds
+        .iter()
+        .filter(|h| h.active != Some(false))
+        .map(|h| {
+            Ok(HoldInForce {
+                hold_id: h.hold_id as u64,
+                date_applied: date("date_applied", h.date_applied.as_ref())?.unwrap_or_default(),
+            })
+        })
+        .collect::<Result<_, PollError>>()?;
+    Ok(NodeSnapshot {
+        parent_id: folder,
+        status: primary
+            .and_then(|p| p.status.clone())
+            .filter(|s| !s.is_empty()),
+        status_date: date("status_date", primary.and_then(|p| p.status_date.as_ref()))?,
+        holds,
+        version: None,
+        modify_date: date("modify_date", node.modify_date.as_ref())?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use opentext_client::model::{RecordDetails, ServerTimeZone};
+    use records_domain::LifecycleEventType;
+
+    fn opentext_state(
+        tz: &str,
+        modify: &str,
+        status: &str,
+        applied: &str,
+    ) -> (Node, RmClassifications, Vec<NodeHold>) {
+        // As the client returns them: each date carries the client's (server's) zone.
+        let tz: ServerTimeZone = tz.parse().unwrap();
+        let d = |s: &str| Some(OtDateTime::parse_in(s, tz));
+        let node = Node {
+            id: 10001,
+            node_type: Some(144),
+            modify_date: d(modify),
+            ..Node::default()
+        };
+        let rm = RmClassifications {
+            data: vec![RecordDetails {
+                status: Some("ACTIVE".into()),
+                status_date: d(status),
+                ..RecordDetails::default()
+            }],
+            ..RmClassifications::default()
+        };
+        let holds = vec![NodeHold {
+            hold_id: 6100,
+            active: Some(true),
+            date_applied: d(applied),
+            ..NodeHold::default()
+        }];
+        (node, rm, holds)
+    }
+
+    #[test]
+    fn zone_less_opentext_dates_become_zoned_occurred_at() {
+        // The RM API's own form: `YYYY-MM-DDTHH:mm:ss`, no zone, the server's wall clock.
+        let (node, rm, holds) = opentext_state(
+            "+02:00",
+            "2026-12-01T09:00:00",
+            "2026-12-01 08:00:00",
+            "2026-12-01T07:38:58",
+        );
+        let snapshot = snapshot_from(&node, 2200, &rm, &holds).unwrap();
+        let archive = WatchContext {
+            archive_folder: true,
+        };
+        let events = diff(10001, None, &snapshot, archive, "2026-12-01T12:00:00Z");
+        let at = |t: LifecycleEventType| {
+            let e = events.iter().find(|e| e.event_type == t).unwrap();
+            (e.occurred_at.as_str(), e.event_id.as_str())
+        };
+        assert_eq!(
+            at(LifecycleEventType::HoldApplied),
+            (
+                "2026-12-01T05:38:58Z",
+                "poll-hold-10001-6100-2026-12-01T05:38:58Z"
+            )
+        );
+        assert_eq!(
+            at(LifecycleEventType::RecordStatusChanged).0,
+            "2026-12-01T06:00:00Z"
+        );
+        assert_eq!(at(LifecycleEventType::NodeMoved).0, "2026-12-01T07:00:00Z");
+        assert_eq!(events.len(), 3);
+        for e in &events {
+            e.validate().unwrap();
+            // What the worker receives parses as the contract says.
+            records_domain::LifecycleEvent::parse(serde_json::to_string(e).unwrap().as_bytes())
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn dates_sent_with_a_zone_keep_their_instant_whatever_the_setting() {
+        for tz in ["UTC", "+02:00", "-05:00"] {
+            let (node, rm, holds) = opentext_state(
+                tz,
+                "2026-12-01T09:00:00+02:00",
+                "2026-12-01T06:00:00Z",
+                "2026-12-01T00:38:58-05:00",
+            );
+            let s = snapshot_from(&node, 2101, &rm, &holds).unwrap();
+            assert_eq!(s.modify_date.as_deref(), Some("2026-12-01T07:00:00Z"));
+            assert_eq!(s.status_date.as_deref(), Some("2026-12-01T06:00:00Z"));
+            assert_eq!(
+                s.holds.first().unwrap().date_applied,
+                "2026-12-01T05:38:58Z"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_date_is_an_error_for_the_node_never_a_guessed_time() {
+        let (node, rm, holds) = opentext_state(
+            "UTC",
+            "2026-12-01T09:00:00",
+            "2026-12-01T08:00:00",
+            "01/12/2026 07:38",
+        );
+        let err = snapshot_from(&node, 2101, &rm, &holds)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("node 10001: date_applied: OpenText date \"01/12/2026 07:38\""),
+            "{err}"
+        );
+        // A date the API does not give at all is no error: the run's time stands in.
+        let (node, rm, mut holds) =
+            opentext_state("UTC", "2026-12-01T09:00:00", "2026-12-01T08:00:00", "x");
+        holds[0].date_applied = None;
+        let s = snapshot_from(&node, 2101, &rm, &holds).unwrap();
+        assert_eq!(s.holds.first().unwrap().date_applied, "");
+    }
 
     #[test]
     fn watches_governed_destinations_and_archive_trigger_folders() {

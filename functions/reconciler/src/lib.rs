@@ -83,6 +83,7 @@ fn required(name: &str) -> anyhow::Result<String> {
 
 impl Reconciler {
     pub async fn from_env() -> anyhow::Result<Reconciler> {
+        let time_zone = lambda_support::opentext_time_zone()?;
         let sdk = records_aws::config::load().await;
         let s3 = records_aws::config::s3_client(&sdk);
         let ddb = aws_sdk_dynamodb::Client::new(&sdk);
@@ -106,7 +107,10 @@ impl Reconciler {
             lock: ObjectLock::new(s3.clone()),
             objects: S3Objects::new(s3),
             audit: AuditLog::new(ddb, required("AUDIT_TABLE")?),
-            opentext: opentext_client::Client::new(&required("OPENTEXT_BASE_URL")?, credentials)?,
+            opentext: opentext_client::Client::builder(required("OPENTEXT_BASE_URL")?)
+                .credentials(credentials)
+                .time_zone(time_zone)
+                .build()?,
             lock_mode,
             actor: Actor {
                 kind: ActorKind::System,

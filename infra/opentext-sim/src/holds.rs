@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use crate::dates::{now_rm, rm_date};
 use crate::envelope::Page;
 use crate::error::{ApiError, ApiResult};
 use crate::model::Hold;
@@ -13,7 +14,7 @@ use crate::nodes::missing_param;
 use crate::perms::{effective, parse_id, require_rm};
 use crate::request::ApiReq;
 use crate::state::AppState;
-use crate::store::{Store, audit_events, now_iso, now_rm};
+use crate::store::{Store, audit_events};
 
 fn hold_json(store: &Store, h: &Hold) -> Value {
     json!({
@@ -116,8 +117,13 @@ pub async fn create(State(sim): State<AppState>, req: ApiReq) -> ApiResult {
         date_applied: p
             .str("date_applied")
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(now_rm),
-        date_to_remove: p.str("date_to_remove").unwrap_or_default(),
+            .map(|d| rm_date(&d, sim.time_zone))
+            .unwrap_or_else(|| now_rm(sim.time_zone)),
+        date_to_remove: p
+            .str("date_to_remove")
+            .filter(|s| !s.is_empty())
+            .map(|d| rm_date(&d, sim.time_zone))
+            .unwrap_or_default(),
         active: true,
         created_by: caller.id,
     };
@@ -195,7 +201,7 @@ pub async fn apply(State(sim): State<AppState>, Path(id): Path<String>, req: Api
         node.holds.push(crate::model::AppliedHold {
             hold_id,
             applied_by: caller.id,
-            date_applied: now_iso(),
+            date_applied: now_rm(sim.time_zone),
         });
     }
     store.audit(id, audit_events::HOLD_APPLIED, caller.id, name);

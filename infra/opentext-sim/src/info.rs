@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use crate::error::ApiResult;
 use crate::request::ApiReq;
 use crate::state::AppState;
-use crate::store::now_iso;
 
 pub const SERVER_VERSION: &str = "25.4";
 
@@ -27,7 +26,7 @@ pub async fn serverinfo(State(sim): State<AppState>, req: ApiReq) -> ApiResult {
             "current_locale_suffix": "_en_US", "domain_access_enabled": false,
             "time_zone_offset_enabled": false, "language_code": "en",
             "languages": [{"language_code": "en", "language_name": "English"}],
-            "metadata_languages": [], "current_date": now_iso(),
+            "metadata_languages": [], "current_date": crate::dates::now_rm(sim.time_zone),
             "available_mime_types": [], "force_download_for_mime_types": [],
             "advanced_versioning": false, "enhanced_advanced_versioning": false,
             "xecmgovInstalled": false,

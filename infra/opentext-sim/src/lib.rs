@@ -15,6 +15,7 @@ pub mod categories;
 pub mod config;
 pub mod conn;
 pub mod content;
+pub mod dates;
 pub mod envelope;
 pub mod error;
 pub mod faults;
@@ -90,6 +91,7 @@ impl SimServer {
             uploads: Mutex::new(HashMap::new()),
             multipart: cfg.multipart.clone(),
             ticket_idle: cfg.ticket_idle_timeout,
+            time_zone: cfg.time_zone,
             blob_dir,
             tmp_dir,
             upload_dir,

@@ -49,6 +49,9 @@ struct Args {
     /// Turn the chunked upload API off (`is_enabled: false`).
     #[arg(long)]
     no_multipart: bool,
+    /// The server clock's offset (`UTC`, `+02:00`): RM dates are written zone-less in it.
+    #[arg(long, default_value = "UTC", value_parser = opentext_sim::dates::parse_zone)]
+    time_zone: time::UtcOffset,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -92,6 +95,7 @@ async fn serve() -> anyhow::Result<()> {
             max_size: a.multipart_max_size,
             part_size: a.part_size,
         },
+        time_zone: a.time_zone,
     };
     let server = SimServer::start(cfg).await?;
     // Scripts read this exact first line to learn the port.

@@ -7,13 +7,14 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use crate::dates::{now_rm, rm_date};
 use crate::error::{ApiError, ApiResult, Missing};
 use crate::model::{Node, RmRecord};
 use crate::nodes::missing_param;
 use crate::perms::{effective, parse_id, require, require_rm, visible};
 use crate::request::{ApiReq, Caller, Params};
 use crate::state::AppState;
-use crate::store::{Store, audit_events, new_token, now_iso};
+use crate::store::{Store, audit_events, new_token};
 
 /// Volume holding the classification tree (reported as `classVolumeID`).
 const CLASS_VOLUME_ID: i64 = 2005;
@@ -66,7 +67,13 @@ fn details(store: &Store, n: &Node, caller: &Caller) -> Value {
 }
 
 /// Applies the record fields present in the request (`status` or `file_status` both accepted).
-fn set_fields(store: &Store, r: &mut RmRecord, p: &Params) -> Result<(), ApiError> {
+/// Dates are stored as the RM API writes them, zone-less in the server's zone `tz`.
+fn set_fields(
+    store: &Store,
+    r: &mut RmRecord,
+    p: &Params,
+    tz: time::UtcOffset,
+) -> Result<(), ApiError> {
     let s = |k: &str| p.str(k);
     if let Some(v) = s("rsi").filter(|v| !v.is_empty()) {
         if !store.rsis.values().any(|x| x.name == v) {
@@ -76,7 +83,7 @@ fn set_fields(store: &Store, r: &mut RmRecord, p: &Params) -> Result<(), ApiErro
     }
     if let Some(v) = s("status").or_else(|| s("file_status")) {
         if v != r.status {
-            r.status_date = now_iso();
+            r.status_date = now_rm(tz);
         }
         r.status = v;
     }
@@ -94,10 +101,23 @@ fn set_fields(store: &Store, r: &mut RmRecord, p: &Params) -> Result<(), ApiErro
         }
         r.cycle_period = v;
     }
-    let text: [(&str, &mut String); 13] = [
+    let dates: [(&str, &mut String); 5] = [
         ("record_date", &mut r.record_date),
         ("status_date", &mut r.status_date),
         ("received_date", &mut r.received_date),
+        ("last_review_date", &mut r.last_review_date),
+        ("next_review_date", &mut r.next_review_date),
+    ];
+    for (k, field) in dates {
+        if let Some(v) = p.str(k) {
+            *field = if v.trim().is_empty() {
+                v
+            } else {
+                rm_date(&v, tz)
+            };
+        }
+    }
+    let text: [(&str, &mut String); 8] = [
         ("essential", &mut r.essential),
         ("storage", &mut r.storage),
         ("accession", &mut r.accession),
@@ -106,8 +126,6 @@ fn set_fields(store: &Store, r: &mut RmRecord, p: &Params) -> Result<(), ApiErro
         ("addressee", &mut r.addressee),
         ("sent_to", &mut r.sent_to),
         ("establishment", &mut r.establishment),
-        ("last_review_date", &mut r.last_review_date),
-        ("next_review_date", &mut r.next_review_date),
     ];
     for (k, field) in text {
         if let Some(v) = p.str(k) {
@@ -157,7 +175,7 @@ pub async fn apply(State(sim): State<AppState>, Path(id): Path<String>, req: Api
             class.name
         )));
     }
-    let today = now_iso();
+    let today = now_rm(sim.time_zone);
     let mut rec = RmRecord {
         class_id,
         file_number: class.file_number.clone(),
@@ -170,7 +188,7 @@ pub async fn apply(State(sim): State<AppState>, Path(id): Path<String>, req: Api
         storage: class.storage.clone(),
         ..RmRecord::default()
     };
-    set_fields(&store, &mut rec, p)?;
+    set_fields(&store, &mut rec, p, sim.time_zone)?;
     let class_name = class.name.clone();
     let node = store
         .live_mut(id)
@@ -214,7 +232,7 @@ pub async fn update(State(sim): State<AppState>, Path(id): Path<String>, req: Ap
         rec.class_id = c;
         rec.file_number = class.file_number.clone();
     }
-    set_fields(&store, &mut rec, p)?;
+    set_fields(&store, &mut rec, p, sim.time_zone)?;
     let node = store
         .live_mut(id)
         .ok_or_else(|| ApiError::missing(Missing::Rm, id))?;

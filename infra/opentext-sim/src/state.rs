@@ -33,6 +33,8 @@ pub struct Sim {
     pub uploads: Mutex<HashMap<String, UploadSession>>,
     pub multipart: MultipartSettings,
     pub ticket_idle: Duration,
+    /// The server clock's offset, for the zone-less RM dates ([`crate::dates`]).
+    pub time_zone: time::UtcOffset,
     /// Finished content, one file per version.
     pub blob_dir: PathBuf,
     /// Request bodies while they stream in.

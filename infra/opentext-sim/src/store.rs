@@ -60,18 +60,13 @@ pub struct Store {
     pub next_audit_id: i64,
 }
 
-/// Current time as Content Server writes it (`2025-01-19T06:57:04Z`).
+/// Current time as Content Server writes node, version and audit dates
+/// (`2025-01-19T06:57:04Z`); RM dates are zone-less ([`crate::dates`]).
 pub fn now_iso() -> String {
     let now = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     now.format(&Rfc3339).unwrap_or_default()
-}
-
-/// Hold and RSI dates use `YYYY-MM-DDTHH:mm:ss` without a zone (RM spec pattern).
-pub fn now_rm() -> String {
-    let s = now_iso();
-    s.trim_end_matches('Z').to_string()
 }
 
 /// Random opaque token (metadata tokens, upload keys).

@@ -58,10 +58,10 @@ impl Client {
             .query_opt("where_audit_date_start", q.date_start.as_ref())
             .query_opt("where_audit_date_end", q.date_end.as_ref());
         let v = self.json(&req).await?;
-        Ok(AuditPage {
+        Ok(self.in_zone(AuditPage {
             entries: v2_data_list(&v, "audit", &path)?,
             event_types: v2_data_list(&v, "audit_event_types", &path)?,
             paging: envelope::paging(&v),
-        })
+        }))
     }
 }

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use crate::auth::{Credentials, Identity, Secret, TicketState};
 use crate::error::{Error, Result};
 use crate::http::{Req, error_from_response, parse_json};
-use crate::model::User;
+use crate::model::{InZone, ServerTimeZone, User};
 use crate::retry::{self, RetryPolicy};
 
 /// Shared by every handle: one connection pool, one service ticket.
@@ -19,6 +19,7 @@ pub(crate) struct Inner {
     pub(crate) credentials: Option<Credentials>,
     pub(crate) tickets: TicketState,
     pub(crate) retry: RetryPolicy,
+    pub(crate) time_zone: ServerTimeZone,
     pub(crate) multipart_settings: tokio::sync::OnceCell<crate::model::MultipartSettings>,
 }
 
@@ -37,6 +38,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
+            .field("time_zone", &self.inner.time_zone)
             .field("credentials", &self.inner.credentials)
             .field("identity", &self.identity)
             .field("deadline", &self.deadline)
@@ -51,6 +53,7 @@ pub struct ClientBuilder {
     credentials: Option<Credentials>,
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
+    time_zone: ServerTimeZone,
     connect_timeout: Duration,
     read_timeout: Duration,
 }
@@ -71,6 +74,14 @@ impl ClientBuilder {
     /// Retry policy for transient failures.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// The Content Server's time zone (default UTC): how the dates it sends without a zone
+    /// (the RM API's `YYYY-MM-DDTHH:mm:ss`) are read. Every [`crate::model::OtDateTime`] this
+    /// client returns carries it.
+    pub fn time_zone(mut self, zone: ServerTimeZone) -> Self {
+        self.time_zone = zone;
         self
     }
 
@@ -114,6 +125,7 @@ impl ClientBuilder {
                 credentials: self.credentials,
                 tickets: TicketState::default(),
                 retry: self.retry,
+                time_zone: self.time_zone,
                 multipart_settings: tokio::sync::OnceCell::new(),
             }),
             identity: Identity::Service,
@@ -131,6 +143,7 @@ impl Client {
             credentials: None,
             http: None,
             retry: RetryPolicy::default(),
+            time_zone: ServerTimeZone::UTC,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(120),
         }
@@ -178,6 +191,17 @@ impl Client {
     /// The base (CGI) URL.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// The Content Server's time zone, in which zone-less dates are read.
+    pub fn time_zone(&self) -> ServerTimeZone {
+        self.inner.time_zone
+    }
+
+    /// `t` with its dates read in the server's time zone (every call returning dates).
+    pub(crate) fn in_zone<T: InZone>(&self, mut t: T) -> T {
+        t.set_zone(self.inner.time_zone);
+        t
     }
 
     /// Logs in now (otherwise the first call does) and checks the credentials.

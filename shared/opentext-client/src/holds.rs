@@ -16,10 +16,10 @@ impl Client {
             .query("page", page.max(1))
             .query("limit", limit.max(1));
         let v = self.json(&req).await?;
-        Ok(Page {
+        Ok(self.in_zone(Page {
             items: v2_data_list(&v, "holds", path)?,
             paging: envelope::paging(&v),
-        })
+        }))
     }
 
     /// All hold definitions.
@@ -45,7 +45,7 @@ impl Client {
             .or_else(|| v.get("hold"))
             .cloned()
             .ok_or_else(|| Error::unexpected(&path, "missing results.data.hold"))?;
-        envelope::from_value(hold, &path)
+        envelope::from_value(hold, &path).map(|h: Hold| self.in_zone(h))
     }
 
     /// `POST /api/v1/holds` (parameters in the query, as the RM spec defines);
@@ -88,7 +88,7 @@ impl Client {
     pub async fn node_holds(&self, node_id: i64) -> Result<Vec<NodeHold>> {
         let path = format!("/api/v1/nodes/{node_id}/holds");
         let v = self.json(&Req::get(&path)).await?;
-        v1_data_list(&v, &path)
+        v1_data_list(&v, &path).map(|h: Vec<NodeHold>| self.in_zone(h))
     }
 }
 

@@ -32,7 +32,7 @@ impl Client {
             Some(r @ Value::Object(_)) if v.get("data").is_none() => r.clone(),
             _ => v,
         };
-        from_value(body, &path)
+        from_value(body, &path).map(|rm| self.in_zone(rm))
     }
 
     /// Applies RM classification `class_id` with optional record details.

@@ -3,6 +3,10 @@
 //!
 //! Event ids are derived from the change itself, never from the run, so two overlapping runs
 //! that see the same change produce the same ids and downstream dedupe keeps one.
+//!
+//! Dates in a snapshot are RFC 3339 with a zone: the adapter reads OpenText's own forms
+//! (zone-less in the RM API) in the Content Server's time zone before they get here, so what
+//! becomes an event's `occurred_at` is already what the event contract asks for.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,7 +20,8 @@ use crate::lifecycle::{
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct HoldInForce {
     pub hold_id: u64,
-    /// When it was applied (distinguishes a re-application from the first one).
+    /// When it was applied, RFC 3339 with a zone (distinguishes a re-application from the
+    /// first one); empty when OpenText gives no date.
     pub date_applied: String,
 }
 
@@ -26,10 +31,12 @@ pub struct NodeSnapshot {
     pub parent_id: u64,
     /// RM status (`status` / `file_status`), if classified.
     pub status: Option<String>,
+    /// RFC 3339 with a zone.
     pub status_date: Option<String>,
     pub holds: BTreeSet<HoldInForce>,
     /// Latest version number.
     pub version: Option<u32>,
+    /// RFC 3339 with a zone.
     pub modify_date: Option<String>,
 }
 

@@ -57,6 +57,9 @@ pub enum RetentionError {
     NoStage,
     #[error("the record has no record date to count retention from")]
     NoRecordDate,
+    /// OpenText sent a record date that cannot be read (the reader's message).
+    #[error("the record date cannot be read: {0}")]
+    BadRecordDate(String),
     #[error("retention of {0} from the record date is out of range")]
     OutOfRange(String),
 }

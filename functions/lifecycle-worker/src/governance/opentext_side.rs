@@ -28,7 +28,7 @@ pub enum RecordRetention {
         rsi: String,
         target: RetentionTarget,
     },
-    /// The RSI cannot be turned into S3 retention (no stage, no record date).
+    /// The RSI cannot be turned into S3 retention (no stage, no or an unreadable record date).
     Invalid { rsi: String, error: RetentionError },
 }
 
@@ -58,9 +58,21 @@ pub async fn record_retention(
     else {
         return Ok(RecordRetention::NoRsi);
     };
-    let record_date = details
+    // Read in the Content Server's time zone (the client's); an unreadable date is said, not
+    // taken for a missing one.
+    let record_date = match details
         .and_then(|d| d.record_date.as_ref())
-        .and_then(|d| d.datetime());
+        .map(|d| d.instant())
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(RecordRetention::Invalid {
+                rsi: rsi_name,
+                error: RetentionError::BadRecordDate(e.to_string()),
+            });
+        }
+    };
     let rsi = find_rsi(ot, &rsi_name).await?;
     let mut stages = rsi.map(|r| r.stages).unwrap_or_default();
     stages.sort_by_key(|s| s.schedule_id.unwrap_or(i64::MAX));

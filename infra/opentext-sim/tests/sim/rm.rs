@@ -210,3 +210,114 @@ async fn rsis_and_schedules_use_the_rm_spec_names() {
         (StatusCode::BAD_REQUEST, Some(false))
     );
 }
+
+/// `YYYY-MM-DDTHH:mm:ss`, no zone: the RM spec's pattern.
+fn zone_less(v: &serde_json::Value) -> time::PrimitiveDateTime {
+    let s = v.as_str().unwrap_or_else(|| panic!("a date string: {v}"));
+    time::PrimitiveDateTime::parse(
+        s,
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+    )
+    .unwrap_or_else(|e| panic!("{s:?} is not YYYY-MM-DDTHH:mm:ss: {e}"))
+}
+
+#[tokio::test]
+async fn rm_dates_are_zone_less_wall_clock_of_the_servers_zone_and_node_dates_rfc3339() {
+    let east = time::macros::offset!(+2);
+    let t = start_with(opentext_sim::SimConfig {
+        time_zone: east,
+        ..opentext_sim::SimConfig::default()
+    })
+    .await;
+    let a = t.admin_ticket().await;
+    let (_, v) = json(t.create_doc(&a, 2101, "dated.pdf", b"%PDF").await).await;
+    let id = node_id(&v);
+    let path = format!("/v1/nodes/{id}/rmclassifications");
+    let (s, v) = json(
+        t.post_form(
+            &a,
+            &path,
+            &[
+                ("class_id", "4100"),
+                ("record_date", "2026-01-15T00:00:00Z"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let rec = &v["data"][0];
+    assert_eq!(
+        rec["record_date"], "2026-01-15T02:00:00",
+        "given with Z, stored at +02:00"
+    );
+    let wall_clock = {
+        let now = time::OffsetDateTime::now_utc().to_offset(east);
+        time::PrimitiveDateTime::new(now.date(), now.time())
+    };
+    let near_now = |d: time::PrimitiveDateTime| (d - wall_clock).whole_seconds().abs() < 60;
+    assert!(near_now(zone_less(&rec["status_date"])), "{rec}");
+    assert!(near_now(zone_less(&rec["received_date"])), "{rec}");
+
+    let token = v["rm_metadataToken"].as_str().unwrap().to_string();
+    let (_, v) = json(
+        t.put_form(
+            &a,
+            &path,
+            &[
+                ("rm_metadataToken", &token),
+                ("record_date", "2026-03-01"),
+                ("status_date", "2026-03-02 10:11:12.5"),
+                ("next_review_date", "20270101"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    let rec = &v["data"][0];
+    assert_eq!(rec["record_date"], "2026-03-01T00:00:00");
+    assert_eq!(rec["status_date"], "2026-03-02T10:11:12");
+    assert_eq!(rec["next_review_date"], "2027-01-01T00:00:00");
+
+    assert_eq!(
+        t.post_form(&a, &format!("/v1/nodes/{id}/holds"), &[("hold_id", "6100")])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let (_, v) = json(t.get(&a, &format!("/v1/nodes/{id}/holds")).await).await;
+    assert!(near_now(zone_less(&v["data"][0]["date_applied"])), "{v}");
+    let (_, v) = json(
+        t.post_form(
+            &a,
+            "/v1/holds",
+            &[
+                ("type", "Legal"),
+                ("name", "LIT-DATES"),
+                ("date_applied", "2026-02-01T08:00:00Z"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    let (_, v) = json(t.get(&a, &format!("/v2/holds/{}", v["holdID"])).await).await;
+    assert_eq!(v["hold"]["DateApplied"], "2026-02-01T10:00:00");
+    let (_, v) = json(t.get(&a, "/v1/serverinfo").await).await;
+    assert!(near_now(zone_less(&v["server"]["current_date"])), "{v}");
+
+    // Node dates: RFC 3339 with a zone (the CS spec's date-time).
+    let (_, v) = json(t.get(&a, &format!("/v2/nodes/{id}")).await).await;
+    let modified = v["results"]["data"]["properties"]["modify_date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let modified =
+        time::OffsetDateTime::parse(&modified, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{modified:?}: {e}"));
+    assert!(
+        (time::OffsetDateTime::now_utc() - modified)
+            .whole_seconds()
+            .abs()
+            < 60
+    );
+}

@@ -8,7 +8,8 @@ mod node;
 mod rm;
 
 pub use category::{AttributeMetadata, CategoryValues};
-pub use date::OtDateTime;
+pub(crate) use date::InZone;
+pub use date::{DateError, OtDateTime, ServerTimeZone, TimeZoneError};
 pub use node::{
     AuditEntry, AuditEventType, AuditPage, EffectivePermissions, MultipartSession,
     MultipartSettings, Node, Page, Paging, User, Version, node_type,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::date::{OtDateTime, opt_date};
+use super::date::{OtDateTime, in_zone, opt_date};
 use super::lenient;
 
 /// Node type numbers used by this crate (`type` / `subtype`).
@@ -81,6 +81,8 @@ pub struct Node {
     pub reserved: Option<bool>,
 }
 
+in_zone!(Node: create_date, modify_date);
+
 impl Node {
     /// True for documents (type 144).
     pub fn is_document(&self) -> bool {
@@ -138,6 +140,8 @@ pub struct Version {
     pub locked: Option<bool>,
 }
 
+in_zone!(Version: create_date, modify_date);
+
 /// A user as returned by `GET /api/v1/auth` (`data`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct User {
@@ -188,6 +192,12 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Paging as reported by the server.
     pub paging: Paging,
+}
+
+impl<T: super::InZone> super::InZone for Page<T> {
+    fn set_zone(&mut self, zone: super::ServerTimeZone) {
+        self.items.set_zone(zone);
+    }
 }
 
 impl<T> Page<T> {
@@ -275,6 +285,8 @@ pub struct AuditEntry {
     pub target_user_id: Option<i64>,
 }
 
+in_zone!(AuditEntry: audit_date);
+
 /// An audit event type (`audit_event_types`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditEventType {
@@ -296,3 +308,5 @@ pub struct AuditPage {
     /// Paging.
     pub paging: Paging,
 }
+
+in_zone!(AuditPage: entries);

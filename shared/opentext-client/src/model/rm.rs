@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::date::{OtDateTime, opt_date};
+use super::date::{OtDateTime, in_zone, opt_date};
 use super::lenient;
 
 /// `GET /api/v1/nodes/{id}/rmclassifications`: the node's RM state.
@@ -40,6 +40,9 @@ pub struct RmClassifications {
     #[serde(default)]
     pub data: Vec<RecordDetails>,
 }
+
+in_zone!(RmClassifications: data);
+in_zone!(RecordDetails: record_date, status_date, received_date);
 
 impl RecordDetails {
     /// The status code from `status` or, failing that, `file_status`.
@@ -211,6 +214,8 @@ pub struct Hold {
     pub parent_id: Option<i64>,
 }
 
+in_zone!(Hold: date_applied, date_to_remove, date_removed);
+
 /// A new hold (`POST /api/v1/holds`).
 #[derive(Debug, Clone, Default)]
 pub struct NewHold {
@@ -264,6 +269,8 @@ pub struct NodeHold {
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub id: Option<i64>,
 }
+
+in_zone!(NodeHold: date_applied);
 
 /// A record series identifier (retention schedule) with its stages.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -185,3 +185,101 @@ async fn node_audit_is_paged() {
     assert_eq!(first.entries.len(), 1);
     assert!(first.paging.total_count.unwrap_or(0) >= 2);
 }
+
+#[tokio::test]
+async fn every_date_the_client_returns_is_read_in_the_servers_time_zone() {
+    use opentext_client::ListOptions;
+    use opentext_client::model::ServerTimeZone;
+    let zone: ServerTimeZone = "+02:00".parse().unwrap();
+    let sim = Sim::start_with(opentext_sim::SimConfig {
+        time_zone: zone.offset(),
+        ..opentext_sim::SimConfig::default()
+    })
+    .await;
+    let c = opentext_client::Client::builder(sim.base_url())
+        .credentials(opentext_client::Credentials::new(
+            "svc-records",
+            "svc-records-pass",
+        ))
+        .time_zone(zone)
+        .build()
+        .unwrap();
+    assert_eq!(c.time_zone(), zone);
+    let id = new_doc(&c, FINANCE).await;
+    let details = RecordUpdate {
+        record_date: Some("2026-01-15T00:00:00Z".into()),
+        status: Some("ACTIVE".into()),
+        ..RecordUpdate::default()
+    };
+    c.apply_rm_classification(id, RM_FIN, &details, None)
+        .await
+        .unwrap();
+    c.apply_hold(id, HOLD_LIT).await.unwrap();
+
+    let rm = c.rm_classifications(id).await.unwrap();
+    let rec = rm.primary().unwrap();
+    let record_date = rec.record_date.as_ref().unwrap();
+    assert_eq!(
+        record_date.as_str(),
+        "2026-01-15T02:00:00",
+        "the server's form"
+    );
+    assert_eq!(
+        record_date.to_rfc3339().unwrap(),
+        "2026-01-15T00:00:00Z",
+        "the instant sent"
+    );
+    let now = time::OffsetDateTime::now_utc();
+    let near_now = |d: &opentext_client::model::OtDateTime| {
+        assert_eq!(d.zone(), zone, "{d:?}");
+        (d.instant().unwrap() - now).whole_seconds().abs() < 60
+    };
+    assert!(near_now(rec.status_date.as_ref().unwrap()));
+    let holds = c.node_holds(id).await.unwrap();
+    let applied = holds[0].date_applied.as_ref().unwrap();
+    assert!(!applied.has_zone() && near_now(applied), "{applied:?}");
+    // Read as UTC, the same text would be two hours off.
+    let as_utc = opentext_client::model::OtDateTime::parse(applied.as_str());
+    assert_eq!(
+        (applied.instant().unwrap() - as_utc.instant().unwrap()).whole_hours(),
+        -2
+    );
+
+    let hold = c.get_hold(HOLD_LIT).await.unwrap();
+    assert_eq!(hold.date_applied.as_ref().unwrap().zone(), zone);
+    let page = c.list_holds(1, 10).await.unwrap();
+    assert!(
+        page.items
+            .iter()
+            .all(|h| h.date_applied.as_ref().is_some_and(|d| d.zone() == zone))
+    );
+    // Node, version and audit dates carry the zone too (sent with one, so unmoved by it).
+    let node = c.get_node(id).await.unwrap();
+    assert!(near_now(node.modify_date.as_ref().unwrap()));
+    let children = c
+        .list_all_children(FINANCE, &ListOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        children
+            .iter()
+            .all(|n| n.create_date.as_ref().is_some_and(|d| d.zone() == zone))
+    );
+    let versions = c.list_versions(id).await.unwrap();
+    assert!(near_now(versions[0].create_date.as_ref().unwrap()));
+    assert!(near_now(
+        c.latest_version(id)
+            .await
+            .unwrap()
+            .create_date
+            .as_ref()
+            .unwrap()
+    ));
+    let audit = c.node_audit(id, &AuditQuery::default()).await.unwrap();
+    assert!(
+        audit
+            .entries
+            .iter()
+            .all(|e| near_now(e.audit_date.as_ref().unwrap()))
+    );
+}
