@@ -65,7 +65,6 @@ impl Watch {
     }
 }
 
-#[derive(Clone)]
 pub struct Poller {
     pub opentext: opentext_client::Client,
     pub snapshots: SnapshotStore,
