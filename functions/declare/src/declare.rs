@@ -306,7 +306,7 @@ fn policy_facts(f: &S3Facts, event: &ObjectEvent) -> ObjectFacts {
 /// under the plan, taken in the claim itself. `None` leaves the decision to [`Run::drive`]
 /// (skips and policy failures are recorded there).
 fn first_step(deps: &Deps, facts: &S3Facts, event: &ObjectEvent) -> Option<Progress> {
-    let Decision::Govern(plan) = deps.policy.evaluate(&policy_facts(facts, event)) else {
+    let Decision::Govern(plan) = deps.policy.get().evaluate(&policy_facts(facts, event)) else {
         return None;
     };
     let uploading = DeclarationState::Uploading {
@@ -475,6 +475,7 @@ impl Run<'_> {
         match self
             .deps
             .policy
+            .get()
             .evaluate(&policy_facts(&self.facts, self.event))
         {
             Decision::Govern(plan) => {

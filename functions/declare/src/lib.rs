@@ -6,7 +6,7 @@
 //! - [`declare`]: the per-version workflow over the DynamoDB store;
 //! - [`opentext_steps`]: upload / adopt, categories, RM classification;
 //! - [`deleted`]: delete markers on governed objects, reported on their records (P3);
-//! - [`config`]: environment and policy, checked at cold start.
+//! - [`config`]: the environment, checked at cold start.
 
 pub mod config;
 pub mod declare;
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use records_aws::audit_log::AuditLog;
 use records_aws::s3_objects::S3Objects;
 use records_aws::workflow_store::WorkflowStore;
-use records_domain::{Actor, Policy};
+use records_domain::Actor;
 
 /// Everything built once per cold start and shared by every invocation.
 pub struct Deps {
@@ -34,7 +34,8 @@ pub struct Deps {
     pub links: records_aws::links::LinkStore,
     /// Built in the background from start-up (see [`opentext_access`]).
     pub opentext: opentext_access::OpenTextAccess,
-    pub policy: Policy,
+    /// The records policy, re-read from its source when due (`lambda_support::policy`).
+    pub policy: lambda_support::policy::PolicyHandle,
     pub actor: Actor,
     pub concurrency: usize,
     pub deadline_margin: Duration,

@@ -1,6 +1,6 @@
 //! Lambda entry point: configuration, policy and clients built once; then the handler.
 
-use declare::config::{Config, load_policy};
+use declare::config::Config;
 use declare::handler::handle_batch;
 use declare::progress::TERMINAL;
 use declare::{Deps, Invocation};
@@ -19,6 +19,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let deps = &deps;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
+            deps.policy.refresh_if_due().await;
             let inv = Invocation::new(
                 &event.context.request_id,
                 event.context.deadline,
@@ -34,10 +35,7 @@ async fn build() -> anyhow::Result<Deps> {
     let config = Config::from_env(|k| std::env::var(k).ok())?;
     let sdk = records_aws::config::load().await;
     let s3 = records_aws::config::s3_client(&sdk);
-    let policy = load_policy(&config.policy_source, &s3).await?;
-    for warning in &policy.warnings {
-        tracing::warn!(%warning, "declaration policy");
-    }
+    let policy = lambda_support::policy::PolicyHandle::load(&sdk).await?;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let opentext = declare::opentext_access::OpenTextAccess::new(
         &config.opentext_base_url,

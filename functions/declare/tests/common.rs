@@ -71,8 +71,7 @@ rules:
 
 pub fn options() -> StackOptions {
     let mut o = StackOptions::new(env!("CARGO_BIN_EXE_declare"), "DeclareFunction");
-    o.parameters
-        .insert("DeclarationPolicy".into(), POLICY.into());
+    o.policy = Some(POLICY.into());
     o
 }
 

@@ -271,8 +271,7 @@ async fn a_malformed_message_fails_alone_with_a_clear_log_line() {
 #[tokio::test]
 async fn an_invalid_policy_stops_the_function_naming_the_rule_and_field() {
     let mut options = options();
-    options.parameters.insert(
-        "DeclarationPolicy".into(),
+    options.policy = Some(
         POLICY
             .replace("name: finance\n", "name: finance\n    bogus_field: 1\n")
             .replace("mode: reference", "mode: referense"),
@@ -290,4 +289,8 @@ async fn an_invalid_policy_stops_the_function_naming_the_rule_and_field() {
         "names the field: {err}"
     );
     assert!(err.contains("rules["), "names the rule: {err}");
+    assert!(
+        err.contains("SSM parameter /rb/"),
+        "names the policy's source: {err}"
+    );
 }

@@ -88,7 +88,7 @@ async fn keys_at_s3s_limits_beside_a_malformed_message_nine_declared_one_fails_a
     );
     assert_eq!(
         report.failed_ids,
-        [bad.clone()],
+        [bad],
         "only the malformed message failed"
     );
     for (key, version, body) in &versions {

@@ -65,6 +65,7 @@ impl Watch {
     }
 }
 
+#[derive(Clone)]
 pub struct Poller {
     pub opentext: opentext_client::Client,
     pub snapshots: SnapshotStore,

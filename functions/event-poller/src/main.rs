@@ -3,18 +3,24 @@
 use event_poller::snapshots::SnapshotStore;
 use event_poller::{Poller, Watch};
 use lambda_runtime::{LambdaEvent, service_fn};
+use lambda_support::policy::PolicyHandle;
 use records_aws::workflow_store::WorkflowStore;
-use records_domain::Policy;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_support::init_logging();
-    let poller = match build().await {
+    let (poller, policy, archive_folders) = match build().await {
         Ok(p) => p,
         Err(e) => lambda_support::refuse_start("poller", &e).await,
     };
-    let poller = &poller;
+    let (poller, policy, archive_folders) = (&poller, &policy, &archive_folders);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        // What to watch follows the policy in force (a records team may change it any time).
+        policy.refresh_if_due().await;
+        let poller = Poller {
+            watch: Watch::from_policy(&policy.get(), archive_folders.iter().copied()),
+            ..poller.clone()
+        };
         let report = poller.run(&event.context.request_id).await;
         tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "poll finished");
         Ok::<_, lambda_runtime::Error>(serde_json::to_value(report)?)
@@ -22,9 +28,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-async fn build() -> anyhow::Result<Poller> {
+async fn build() -> anyhow::Result<(Poller, PolicyHandle, Vec<u64>)> {
     let sdk = records_aws::config::load().await;
-    let policy = Policy::from_yaml(&lambda_support::required_env("RECORDS_POLICY")?)?;
+    let policy = PolicyHandle::load(&sdk).await?;
     let archive_folders = std::env::var("ARCHIVE_FOLDER_IDS")
         .unwrap_or_default()
         .split(',')
@@ -43,12 +49,13 @@ async fn build() -> anyhow::Result<Poller> {
     .await?;
     let table = lambda_support::required_env("WORKFLOW_TABLE")?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    Ok(Poller {
+    let poller = Poller {
         opentext,
         snapshots: SnapshotStore::new(dynamodb.clone(), &table),
         claims: WorkflowStore::new(dynamodb, &table, "claimed", &["done"]),
         sqs: aws_sdk_sqs::Client::new(&sdk),
         queue_url: lambda_support::required_env("LIFECYCLE_QUEUE_URL")?,
-        watch: Watch::from_policy(&policy, archive_folders),
-    })
+        watch: Watch::from_policy(&policy.get(), archive_folders.iter().copied()),
+    };
+    Ok((poller, policy, archive_folders))
 }

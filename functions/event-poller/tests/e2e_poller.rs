@@ -38,8 +38,7 @@ fn scheduled_event() -> Value {
 
 async fn start() -> Stack {
     let mut o = StackOptions::new(env!("CARGO_BIN_EXE_event-poller"), "EventPollerFunction");
-    o.parameters
-        .insert("DeclarationPolicy".into(), POLICY.into());
+    o.policy = Some(POLICY.to_string());
     o.parameters
         .insert("ArchiveFolderIds".into(), "2200".into());
     Stack::start(o).await.expect("stack")

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use records_aws::audit_log::AuditLog;
 use records_aws::s3_objects::S3Objects;
-use records_domain::{Actor, LifecycleEvent, LifecycleEventType, Policy};
+use records_domain::{Actor, LifecycleEvent, LifecycleEventType};
 
 /// Built once per cold start.
 pub struct Deps {
@@ -21,7 +21,8 @@ pub struct Deps {
     pub workflow_table: String,
     pub audit: AuditLog,
     pub opentext: opentext_client::Client,
-    pub policy: Policy,
+    /// The records policy, re-read from its source when due (`lambda_support::policy`).
+    pub policy: lambda_support::policy::PolicyHandle,
     pub actor: Actor,
     pub archive: archive::ArchiveConfig,
     pub governance: governance::GovernanceConfig,

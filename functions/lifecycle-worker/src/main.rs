@@ -4,7 +4,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use lifecycle_worker::handler::handle_batch;
 use lifecycle_worker::{Deps, Invocation, archive, governance};
 use records_aws::{audit_log::AuditLog, s3_objects::S3Objects};
-use records_domain::{Actor, ActorKind, Policy};
+use records_domain::{Actor, ActorKind};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -16,6 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let deps = &deps;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
+            deps.policy.refresh_if_due().await;
             let inv = Invocation::new(&event.context.request_id, event.context.deadline);
             Ok::<_, lambda_runtime::Error>(handle_batch(deps, event.payload, &inv).await)
         },
@@ -27,7 +28,7 @@ async fn build() -> anyhow::Result<Deps> {
     let get = |k: &str| std::env::var(k).ok();
     let sdk = records_aws::config::load().await;
     let s3 = records_aws::config::s3_client(&sdk);
-    let policy = Policy::from_yaml(&lambda_support::required_env("RECORDS_POLICY")?)?;
+    let policy = lambda_support::policy::PolicyHandle::load(&sdk).await?;
     let (opentext, account) = lambda_support::opentext_service_client(
         &aws_sdk_secretsmanager::Client::new(&sdk),
         &lambda_support::required_env("OPENTEXT_SECRET_ID")?,

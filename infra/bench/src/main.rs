@@ -172,9 +172,7 @@ async fn run(cli: &Cli) -> Result<()> {
 
     eprintln!("starting the local stack (moto, simulator, release declare)...");
     let mut options = StackOptions::new(&declare_bin, FUNCTION);
-    options
-        .parameters
-        .insert("DeclarationPolicy".into(), POLICY.into());
+    options.policy = Some(POLICY.to_string());
     options.prefix = "bench".into();
     let sim_dir = tempfile::Builder::new()
         .prefix("records-bench-sim-")

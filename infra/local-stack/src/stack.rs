@@ -33,6 +33,9 @@ pub struct StackOptions {
     pub prefix: String,
     /// The simulator's chunked-upload settings (`Stack::start`); `None` = its defaults.
     pub sim_multipart: Option<opentext_sim::config::MultipartSettings>,
+    /// The records policy put at the stack's policy source (its SSM parameter) before the
+    /// function starts, as a records team would; `None` keeps the template's sample.
+    pub policy: Option<String>,
 }
 
 impl StackOptions {
@@ -45,8 +48,32 @@ impl StackOptions {
             echo_logs: std::env::var_os("ECHO_FUNCTION_LOGS").is_some(),
             prefix: "rb".into(),
             sim_multipart: None,
+            policy: None,
         }
     }
+}
+
+/// The logical id of the records policy parameter in `template.yaml`.
+pub const POLICY_PARAMETER: &str = "RecordsPolicyParameter";
+
+/// Puts `policy` as the new version of the stack's policy parameter (what a records team does
+/// with `aws ssm put-parameter --overwrite`).
+pub async fn set_policy(
+    sdk: &aws_config::SdkConfig,
+    deployed: &Deployed,
+    policy: &str,
+) -> Result<()> {
+    let name = deployed.reference(POLICY_PARAMETER)?;
+    aws_sdk_ssm::Client::new(sdk)
+        .put_parameter()
+        .name(name)
+        .value(policy)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .with_context(|| format!("putting the policy into {name}"))?;
+    Ok(())
 }
 
 /// The simulator, in this process (tests) or as its own process (demo, benches).
@@ -161,6 +188,9 @@ impl Stack {
             }
         }
 
+        if let Some(policy) = &options.policy {
+            set_policy(&sdk, &deployed, policy).await?;
+        }
         let mut env = template.function_environment(&options.function_logical_id, &deployed)?;
         env.insert("AWS_ENDPOINT_URL".into(), moto.endpoint().to_string());
         env.insert("S3_FORCE_PATH_STYLE".into(), "true".into());
@@ -223,6 +253,18 @@ impl Stack {
         logical_id: &str,
         echo_logs: bool,
     ) -> Result<Companion> {
+        self.companion_with_env(binary, logical_id, echo_logs, &BTreeMap::new())
+            .await
+    }
+
+    /// [`Stack::companion`] with extra environment (wins over the template's).
+    pub async fn companion_with_env(
+        &self,
+        binary: &std::path::Path,
+        logical_id: &str,
+        echo_logs: bool,
+        extra_env: &BTreeMap<String, String>,
+    ) -> Result<Companion> {
         let mut env = self
             .template
             .function_environment(logical_id, &self.deployed)?;
@@ -230,6 +272,7 @@ impl Stack {
         env.insert("S3_FORCE_PATH_STYLE".into(), "true".into());
         env.entry("RUST_LOG".into())
             .or_insert_with(|| "info".into());
+        env.extend(extra_env.clone());
         let runtime = RuntimeApi::start(logical_id).await?;
         let function =
             FunctionProcess::spawn(binary, &runtime.address(), logical_id, &env, echo_logs)?;

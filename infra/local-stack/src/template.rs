@@ -153,8 +153,8 @@ impl Template {
         out
     }
 
-    /// Creates queues, tables, secrets and buckets (with notifications) in moto, named
-    /// `<prefix>-<logical-id-in-kebab-case>`.
+    /// Creates queues, tables, secrets, SSM parameters and buckets (with notifications) in
+    /// moto, named `<prefix>-<logical-id-in-kebab-case>` (parameters `/<prefix>/<kebab>`).
     pub async fn deploy(
         &self,
         sdk: &aws_config::SdkConfig,
@@ -168,6 +168,7 @@ impl Template {
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let ddb = aws_sdk_dynamodb::Client::new(sdk);
         let sm = aws_sdk_secretsmanager::Client::new(sdk);
+        let ssm = aws_sdk_ssm::Client::new(sdk);
         let s3 = crate::s3_client(sdk);
 
         // Queues first, dead-letter queues before the queues that redrive into them.
@@ -310,6 +311,33 @@ impl Template {
                     kind: "AWS::SecretsManager::Secret".into(),
                     reference: arn.clone(),
                     arn,
+                },
+            );
+        }
+
+        for (logical, _, props) in self
+            .resources()
+            .filter(|(_, t, _)| *t == "AWS::SSM::Parameter")
+        {
+            let name = format!("/{prefix}/{}", kebab(logical));
+            let value = props
+                .get("Value")
+                .map(|v| scalar(v, &out))
+                .transpose()?
+                .context("an SSM parameter needs a literal Value")?;
+            ssm.put_parameter()
+                .name(&name)
+                .value(value)
+                .r#type(aws_sdk_ssm::types::ParameterType::String)
+                .send()
+                .await
+                .with_context(|| format!("creating SSM parameter {name}"))?;
+            out.resources.insert(
+                logical.to_string(),
+                Physical {
+                    kind: "AWS::SSM::Parameter".into(),
+                    arn: format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
+                    reference: name,
                 },
             );
         }

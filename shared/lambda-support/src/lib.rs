@@ -3,6 +3,7 @@
 
 use std::fmt::Display;
 
+pub mod policy;
 pub mod sqs_batch;
 
 /// JSON logs with the Lambda request span; `RUST_LOG` filters. CloudWatch stamps each line.

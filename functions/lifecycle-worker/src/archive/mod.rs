@@ -48,7 +48,8 @@ pub async fn on_event(
     event: &LifecycleEvent,
     inv: &Invocation,
 ) -> Result<Handled, WorkerError> {
-    let Some(policy) = deps.policy.archive.as_ref() else {
+    let records_policy = deps.policy.get();
+    let Some(policy) = records_policy.archive.as_ref() else {
         return Ok(Handled::Nothing("the policy has no archive section".into()));
     };
     if !policy.triggered_by(event) {
@@ -71,7 +72,8 @@ pub async fn on_hold_removed(
     event: &LifecycleEvent,
     inv: &Invocation,
 ) -> Result<Handled, WorkerError> {
-    let Some(policy) = deps.policy.archive.as_ref() else {
+    let records_policy = deps.policy.get();
+    let Some(policy) = records_policy.archive.as_ref() else {
         return Ok(Handled::Nothing("the policy has no archive section".into()));
     };
     let Some((state, progress)) = archive_of(deps, event.node_id).await? else {

@@ -50,8 +50,7 @@ pub async fn stack_with(env: &[(&str, &str)], parameters: &[(&str, &str)]) -> St
         env!("CARGO_BIN_EXE_lifecycle-worker"),
         "LifecycleWorkerFunction",
     );
-    o.parameters
-        .insert("DeclarationPolicy".into(), POLICY.into());
+    o.policy = Some(POLICY.to_string());
     o.extra_env = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -35,8 +35,7 @@ pub async fn stack() -> Stack {
         env!("CARGO_BIN_EXE_lifecycle-worker"),
         "LifecycleWorkerFunction",
     );
-    o.parameters
-        .insert("DeclarationPolicy".into(), POLICY.into());
+    o.policy = Some(POLICY.to_string());
     Stack::start(o).await.expect("stack starts")
 }
 

@@ -226,6 +226,47 @@ async fn duplicate_name_and_missing_node_errors() {
     assert!(err.is_not_found(), "{err:?}");
 }
 
+/// Content Server compares names with case folded, in every script: a name differing only in
+/// case is "already exists" (500), and a lookup by name finds the item the server means.
+#[tokio::test]
+async fn names_differing_only_in_case_clash_and_are_found_as_the_server_compares() {
+    let sim = Sim::start().await;
+    let c = sim.svc();
+    let tag = unique("case");
+    for (first, second) in [
+        (format!("plain {tag}.pdf"), format!("PLAIN {tag}.PDF")),
+        (
+            format!("Verträge Ü {tag}.pdf"),
+            format!("verträge ü {tag}.pdf"),
+        ),
+    ] {
+        let doc = c
+            .create_document(
+                FINANCE,
+                &first,
+                Arc::new(BytesSource::new(&b"1"[..], "a.txt")),
+                &CreateOptions::default(),
+            )
+            .await
+            .unwrap();
+        let err = c
+            .create_document(
+                FINANCE,
+                &second,
+                Arc::new(BytesSource::new(&b"2"[..], "b.txt")),
+                &CreateOptions::default(),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::NameExists { status: 500, .. }),
+            "{second}: {err:?}"
+        );
+        let found = c.find_child_by_name(FINANCE, &second).await.unwrap();
+        assert_eq!(found.map(|n| n.id), Some(doc.id), "{second} finds {first}");
+    }
+}
+
 #[tokio::test]
 async fn file_and_one_shot_reader_sources() {
     let sim = Sim::start().await;

@@ -36,8 +36,10 @@ async fn large_upload_200_mib_through_chunked_api_and_streamed_back() {
     let upload_time = started.elapsed();
     let expected = src.sha256().expect("source fully read");
 
-    // It went through the chunked API: start, 25 parts of 8 MiB, complete.
-    assert_eq!(sim.count("POST", "/api/v2/multipart").await, 1 + 25 + 1);
+    // It went through the chunked API: start, one call per part of the server's size, complete.
+    let parts = len.div_ceil(SimConfig::default().multipart.part_size) as usize;
+    assert_eq!(parts, 40, "200 MiB in the default 5 MiB parts");
+    assert_eq!(sim.count("POST", "/api/v2/multipart").await, 1 + parts + 1);
     assert_eq!(sim.count("DELETE", "/api/v2/multipart").await, 0);
 
     let admin = sim.node(doc.id).await;

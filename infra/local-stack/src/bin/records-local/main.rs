@@ -89,9 +89,7 @@ async fn main() -> Result<()> {
     let sim = SimProcess::start(&bin("opentext-sim"), &["--multipart-min-size", "1"])?;
     let policy = std::fs::read_to_string(root.join("infra/local-stack/demo/policy.yaml"))?;
     let mut options = StackOptions::new(bin("declare"), "DeclareFunction");
-    options
-        .parameters
-        .insert("DeclarationPolicy".into(), policy);
+    options.policy = Some(policy.to_string());
     options.prefix = "demo".into();
     options
         .parameters
