@@ -2,8 +2,6 @@
 //! takes events, with a message that names what is wrong. (The records policy has its own
 //! source, shared by every function: `lambda_support::policy`.)
 
-use std::time::Duration;
-
 #[derive(Debug, Clone)]
 pub struct Config {
     pub opentext_base_url: String,
@@ -14,11 +12,6 @@ pub struct Config {
     pub audit_table: String,
     /// Object versions processed at once within one batch.
     pub concurrency: usize,
-    /// Time kept back from the invocation deadline for bookkeeping after OpenText calls.
-    pub deadline_margin: Duration,
-    /// Test-only fault injection: abort the process right after this step's OpenText call
-    /// (see README "Crash recovery"). Never set in a deployment.
-    pub crash_after: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,8 +50,6 @@ impl Config {
             workflow_table: required("WORKFLOW_TABLE")?,
             audit_table: required("AUDIT_TABLE")?,
             concurrency,
-            deadline_margin: Duration::from_secs(10),
-            crash_after: get("RECORDS_BRIDGE_FAULT_CRASH_AFTER").filter(|v| !v.is_empty()),
         })
     }
 }

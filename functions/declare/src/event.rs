@@ -7,22 +7,7 @@
 use serde::Deserialize;
 
 use records_domain::decode_s3_event_key;
-
-/// One S3 object change that may need declaring.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectEvent {
-    pub event_name: String,
-    pub event_time: Option<String>,
-    pub bucket: String,
-    /// Decoded key, exactly as stored in S3.
-    pub key: String,
-    pub version_id: Option<String>,
-    pub etag: Option<String>,
-    pub size: Option<u64>,
-    pub sequencer: Option<String>,
-    /// `userIdentity.principalId`, when S3 sends it.
-    pub principal: Option<String>,
-}
+pub use records_workflows::declare::ObjectEvent;
 
 /// What one SQS message body holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,18 +139,6 @@ pub fn sequencer_order(sequencer: &str) -> String {
         return s;
     }
     format!("{s:0<WIDTH$}")
-}
-
-impl ObjectEvent {
-    /// Only object creation and tagging can make a version governed.
-    pub fn is_relevant(&self) -> bool {
-        self.event_name.starts_with("ObjectCreated:") || self.event_name == "ObjectTagging:Put"
-    }
-
-    /// A delete marker hid the object (P3: reported on the governing records).
-    pub fn is_delete_marker(&self) -> bool {
-        self.event_name == "ObjectRemoved:DeleteMarkerCreated"
-    }
 }
 
 #[cfg(test)]

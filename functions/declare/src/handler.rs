@@ -7,9 +7,10 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_support::sqs_batch::{self, Ordering};
 use tracing::Instrument;
 
-use crate::declare::{DeclareError, Declared, declare};
+use records_workflows::declare::{Declared, Deps, declare, deleted};
+use records_workflows::{Invocation, StepError};
+
 use crate::event::{Notification, parse_body, sequencer_order};
-use crate::{Deps, Invocation};
 
 pub async fn handle_batch(deps: &Deps, event: SqsEvent, inv: &Invocation) -> SqsBatchResponse {
     sqs_batch::run(
@@ -71,7 +72,7 @@ async fn handle_message(deps: &Deps, msg: &SqsMessage, inv: &Invocation) -> bool
         let span = tracing::info_span!("object", bucket = %event.bucket, key = %event.key, version_id = ?event.version_id, trigger = %event.event_name);
         let result = async {
             if event.is_delete_marker() {
-                crate::deleted::report(deps, &event, inv).await
+                deleted::report(deps, &event, inv).await
             } else {
                 declare(deps, &event, inv).await
             }
@@ -89,11 +90,11 @@ async fn handle_message(deps: &Deps, msg: &SqsMessage, inv: &Invocation) -> bool
             }
             Ok(Declared::Duplicate) => tracing::info!("already declared: duplicate event"),
             Ok(Declared::Skipped { reason }) => tracing::info!(reason, "not declared"),
-            Err(DeclareError::Retry(reason)) => {
+            Err(StepError::Retry(reason)) => {
                 tracing::warn!(reason, "will retry");
                 all_ok = false;
             }
-            Err(DeclareError::Permanent(reason)) => {
+            Err(StepError::Permanent(reason)) => {
                 tracing::error!(reason, "declaration failed");
                 all_ok = false;
             }

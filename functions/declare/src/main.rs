@@ -2,11 +2,13 @@
 
 use declare::config::Config;
 use declare::handler::handle_batch;
-use declare::progress::TERMINAL;
-use declare::{Deps, Invocation};
 use lambda_runtime::{LambdaEvent, service_fn};
 use records_aws::{audit_log::AuditLog, s3_objects::S3Objects, workflow_store::WorkflowStore};
 use records_domain::{Actor, ActorKind};
+use records_workflows::declare::progress::TERMINAL;
+use records_workflows::declare::{Deps, opentext_access::OpenTextAccess};
+use records_workflows::invocation::{DEFAULT_MARGIN, Invocation};
+use records_workflows::runner::CrashPoints;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -23,7 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             let inv = Invocation::new(
                 &event.context.request_id,
                 event.context.deadline,
-                deps.deadline_margin,
+                DEFAULT_MARGIN,
             );
             Ok::<_, lambda_runtime::Error>(handle_batch(deps, event.payload, &inv).await)
         },
@@ -37,7 +39,7 @@ async fn build() -> anyhow::Result<Deps> {
     let s3 = records_aws::config::s3_client(&sdk);
     let policy = lambda_support::policy::PolicyHandle::load(&sdk).await?;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-    let opentext = declare::opentext_access::OpenTextAccess::new(
+    let opentext = OpenTextAccess::new(
         &config.opentext_base_url,
         &config.opentext_secret_id,
         secrets,
@@ -55,7 +57,6 @@ async fn build() -> anyhow::Result<Deps> {
             id: config.opentext_service_user,
         },
         concurrency: config.concurrency,
-        deadline_margin: config.deadline_margin,
-        crash_after: config.crash_after,
+        crash: CrashPoints::from_env(),
     })
 }

@@ -2,9 +2,12 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use lifecycle_worker::handler::handle_batch;
-use lifecycle_worker::{Deps, Invocation, archive, governance};
 use records_aws::{audit_log::AuditLog, s3_objects::S3Objects};
 use records_domain::{Actor, ActorKind};
+use records_workflows::invocation::{DEFAULT_MARGIN, Invocation};
+use records_workflows::lifecycle::Deps;
+use records_workflows::runner::CrashPoints;
+use records_workflows::{archive, governance};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -17,7 +20,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
             deps.policy.refresh_if_due().await;
-            let inv = Invocation::new(&event.context.request_id, event.context.deadline);
+            let inv = Invocation::new(
+                &event.context.request_id,
+                event.context.deadline,
+                DEFAULT_MARGIN,
+            );
             Ok::<_, lambda_runtime::Error>(handle_batch(deps, event.payload, &inv).await)
         },
     ))
@@ -54,6 +61,6 @@ async fn build() -> anyhow::Result<Deps> {
         archive: archive::ArchiveConfig::from_env(&get),
         governance: governance::GovernanceConfig::from_env(&get),
         concurrency: 4,
-        crash_after: get("RECORDS_BRIDGE_FAULT_CRASH_AFTER").filter(|v| !v.is_empty()),
+        crash: CrashPoints::from_env(),
     })
 }

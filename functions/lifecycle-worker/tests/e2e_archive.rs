@@ -8,6 +8,7 @@ use archive_support::*;
 use aws_sdk_s3::types::{ChecksumMode, ObjectLockMode};
 use records_domain::{AuditAction, Outcome};
 use serde_json::json;
+use std::time::Duration;
 
 /// Everything a finished archive of a 3-version record must show.
 async fn assert_archived_once(stack: &local_stack::stack::Stack, node: u64, name: &str) {
@@ -666,4 +667,44 @@ async fn a_refused_purge_is_retried_when_transient_and_reported_as_refused_other
         stack.function.logs().join("\n")
     );
     assert_archived_once(&stack, node, "refused").await;
+}
+
+#[tokio::test]
+async fn an_opentext_deadline_mid_archive_is_retried_from_the_saved_step_then_finished() {
+    let mut stack = stack_with_env(&[]).await;
+    // A short invocation: OpenText calls get ~5 s before the 10 s kept for bookkeeping.
+    stack.source_mut().invoke_timeout = Duration::from_secs(15);
+    let node = record(&stack, "deadline").await;
+    // Reading version 2 meets a 503 asking to come back in 30 s: past this invocation's
+    // deadline, so the client gives up with a deadline error in the middle of the copies.
+    stack
+        .sim_admin_post(
+            "/faults/next",
+            json!({"status": 503, "count": 1, "retry_after_secs": 30, "method": "GET",
+                   "path_contains": format!("/nodes/{node}/versions/2/content")}),
+        )
+        .await
+        .unwrap();
+    clear_requests(&stack).await;
+    archive_requested(&stack, "deadline-1", node).await;
+    let (ended, reports) = run_until_reports(&mut stack, node, &["done", "failed"]).await;
+    assert_eq!(
+        ended,
+        Ended::State("done".into()),
+        "{}",
+        stack.function.logs().join("\n")
+    );
+    let first = reports.first().expect("a delivery");
+    assert_eq!(
+        first.1.as_deref(),
+        Some("copying"),
+        "the deadline is retried from the saved step, never failed: {reports:#?}"
+    );
+    assert!(!first.0.failed_ids.is_empty(), "that delivery comes back");
+    assert!(
+        stack.function.logs().iter().any(|l| l.contains("deadline")),
+        "the retry says why"
+    );
+    assert_eq!(dlq_depth(&stack).await, 0);
+    assert_archived_once(&stack, node, "deadline").await;
 }

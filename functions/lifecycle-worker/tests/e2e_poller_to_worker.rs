@@ -22,22 +22,16 @@ use time::format_description::well_known::Rfc3339;
 const SERVER_ZONE: &str = "+02:00";
 
 /// The `event-poller` binary beside this package's (Cargo exposes only a package's own
-/// binaries to its tests), built first so it is the current code.
+/// binaries to its tests; `make test` builds every function before any test runs). Building it
+/// here with `cargo build -p` would compile its dependencies again with other features.
 fn poller_binary() -> PathBuf {
     let worker = PathBuf::from(env!("CARGO_BIN_EXE_lifecycle-worker"));
     let poller = worker.with_file_name(format!("event-poller{}", std::env::consts::EXE_SUFFIX));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = std::process::Command::new(cargo);
-    build.args(["build", "-q", "-p", "event-poller", "--bin", "event-poller"]);
-    if worker.parent().and_then(|p| p.file_name()) == Some("release".as_ref()) {
-        build.arg("--release");
-    }
-    let status = build
-        .current_dir(local_stack::workspace_root())
-        .status()
-        .expect("running cargo build for event-poller");
-    assert!(status.success(), "cargo build -p event-poller failed");
-    assert!(poller.exists(), "{} not built", poller.display());
+    assert!(
+        poller.exists(),
+        "{} is not built: run `cargo build --workspace` (make test builds it)",
+        poller.display()
+    );
     poller
 }
 

@@ -18,7 +18,8 @@ use records_aws::s3_objects::S3Error;
 use records_domain::retention::LockMode;
 use records_domain::{AuditAction, AuditEvent, IdempotencyKey, LifecycleEvent, Outcome};
 
-use crate::{Deps, Handled, Invocation, WorkerError, now_rfc3339};
+use crate::lifecycle::{Deps, Handled};
+use crate::{Invocation, StepError, now_rfc3339};
 
 /// Governance settings from the environment.
 #[derive(Debug, Clone)]
@@ -56,7 +57,7 @@ pub async fn on_event(
     deps: &Deps,
     event: &LifecycleEvent,
     inv: &Invocation,
-) -> Result<Handled, WorkerError> {
+) -> Result<Handled, StepError> {
     use records_domain::LifecycleEventType as T;
     if event.event_type == T::VersionAdded {
         // New content arrives from S3 (declare, `on_existing_name: new_version`); a version
@@ -68,7 +69,7 @@ pub async fn on_event(
     let links = LinkStore::new(deps.dynamodb.clone(), &deps.workflow_table)
         .get(event.node_id)
         .await
-        .map_err(|e| WorkerError::Retry(e.to_string()))?;
+        .map_err(|e| StepError::Retry(e.to_string()))?;
     let is_hold = matches!(event.event_type, T::HoldApplied | T::HoldRemoved);
     // Holds reach the record's P2 archive copies too (listed by its archive item).
     let archive = if is_hold {
@@ -150,27 +151,12 @@ impl Ctx<'_> {
         .with_detail("trigger", self.event.event_type.as_str())
     }
 
-    pub async fn append(&self, ev: AuditEvent) -> Result<(), WorkerError> {
+    pub async fn append(&self, ev: AuditEvent) -> Result<(), StepError> {
         self.deps
             .audit
             .append(&ev)
             .await
-            .map_err(|e| WorkerError::Retry(e.to_string()))
-    }
-}
-
-pub(crate) fn ot_error(e: opentext_client::Error) -> WorkerError {
-    if e.is_retryable()
-        || matches!(
-            e,
-            opentext_client::Error::DeadlineExceeded { .. }
-                | opentext_client::Error::Unauthorized { .. }
-                | opentext_client::Error::Io(_)
-        )
-    {
-        WorkerError::Retry(format!("OpenText: {e}"))
-    } else {
-        WorkerError::Permanent(format!("OpenText: {e}"))
+            .map_err(|e| StepError::Retry(e.to_string()))
     }
 }
 
@@ -178,7 +164,7 @@ pub(crate) fn ot_error(e: opentext_client::Error) -> WorkerError {
 /// reports it); anything else is retried.
 pub(crate) enum VersionError {
     Gone(String),
-    Worker(WorkerError),
+    Step(StepError),
 }
 
 impl From<S3Error> for VersionError {
@@ -189,9 +175,9 @@ impl From<S3Error> for VersionError {
                 // HeadObject on a delete marker.
                 VersionError::Gone(e.to_string())
             }
-            e if e.is_retryable() => VersionError::Worker(WorkerError::Retry(format!("S3: {e}"))),
+            e if e.is_retryable() => VersionError::Step(StepError::Retry(format!("S3: {e}"))),
             // Access denied, no Object Lock on the bucket: a deployment fault, kept for the DLQ.
-            e => VersionError::Worker(WorkerError::Retry(format!("S3: {e}"))),
+            e => VersionError::Step(StepError::Retry(format!("S3: {e}"))),
         }
     }
 }
@@ -203,7 +189,7 @@ pub(crate) async fn for_each_version<'c, F, Fut>(
     scope: &str,
     action: AuditAction,
     mut f: F,
-) -> Result<Vec<String>, WorkerError>
+) -> Result<Vec<String>, StepError>
 where
     F: FnMut(&'c LinkedVersion) -> Fut,
     Fut: std::future::Future<Output = Result<String, VersionError>>,
@@ -218,7 +204,7 @@ where
                     .with_reason(format!("linked version not found in S3: {reason}"));
                 ctx.append(ev).await?;
             }
-            Err(VersionError::Worker(e)) => return Err(e),
+            Err(VersionError::Step(e)) => return Err(e),
         }
     }
     Ok(done)

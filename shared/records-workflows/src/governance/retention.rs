@@ -12,18 +12,19 @@ use records_domain::retention::{
 use records_domain::{AuditAction, Outcome};
 
 use super::opentext_side::{RecordRetention, holds_in_force, record_retention};
-use super::{Ctx, VersionError, for_each_version, ot_error};
-use crate::{Handled, WorkerError};
+use super::{Ctx, VersionError, for_each_version};
+use crate::StepError;
+use crate::lifecycle::Handled;
 
 pub const SCOPE: &str = "retention-sync";
 /// Tag value once the retention is a date again.
 pub const DATED: &str = "dated";
 
-pub(crate) async fn sync(ctx: &Ctx<'_>) -> Result<Handled, WorkerError> {
+pub(crate) async fn sync(ctx: &Ctx<'_>) -> Result<Handled, StepError> {
     let ot = ctx.opentext();
     let (rsi, target) = match record_retention(&ot, ctx.node_id())
         .await
-        .map_err(ot_error)?
+        .map_err(StepError::from)?
     {
         RecordRetention::NoRsi => {
             return Ok(Handled::Nothing("the record has no RSI".into()));
@@ -133,7 +134,7 @@ async fn apply_date(
             (ev, "shortening refused".to_string())
         }
     };
-    ctx.append(ev).await.map_err(VersionError::Worker)?;
+    ctx.append(ev).await.map_err(VersionError::Step)?;
     release_event_hold(ctx, v).await?;
     Ok(format!("{}?versionId={}: {what}", v.key, v.version_id))
 }
@@ -154,7 +155,7 @@ async fn release_event_hold(
     }
     let holds = holds_in_force(&ctx.opentext(), ctx.node_id())
         .await
-        .map_err(|e| VersionError::Worker(ot_error(e)))?;
+        .map_err(|e| VersionError::Step(StepError::from(e)))?;
     let ours = BTreeMap::from([(RETENTION_TAG.to_string(), DATED.to_string())]);
     ctx.deps
         .objects
@@ -196,7 +197,7 @@ async fn hold_for(
         .with_reason(format!(
             "RSI {rsi}: retention {tag}; kept under an S3 legal hold until OpenText gives it a date"
         ));
-    ctx.append(ev).await.map_err(VersionError::Worker)?;
+    ctx.append(ev).await.map_err(VersionError::Step)?;
     Ok(format!(
         "{}?versionId={}: legal hold ({tag})",
         v.key, v.version_id

@@ -7,9 +7,7 @@ use records_aws::s3_objects::{S3Error, S3Objects};
 use records_domain::drift::{ObjectSide, RecordSide};
 use records_domain::retention::RETENTION_TAG;
 
-use lifecycle_worker::governance::opentext_side::{
-    RecordRetention, holds_in_force, record_retention,
-};
+use crate::governance::opentext_side::{RecordRetention, holds_in_force, record_retention};
 
 pub async fn record_side(
     ot: &opentext_client::Client,

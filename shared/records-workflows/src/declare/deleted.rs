@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 
 use records_domain::{AuditAction, AuditEvent, IdempotencyKey, ObjectVersion, Outcome};
 
-use crate::declare::{DeclareError, Declared};
-use crate::event::ObjectEvent;
-use crate::{Deps, Invocation, now_rfc3339};
+use super::{Declared, Deps, ObjectEvent};
+use crate::runner::StepError;
+use crate::{Invocation, now_rfc3339};
 
 pub const FLAG_PREFIX: &str = "[records-bridge] S3 delete marker";
 const NODE_TAG: &str = "records-bridge:node-id";
@@ -58,10 +58,10 @@ pub async fn report(
     deps: &Deps,
     event: &ObjectEvent,
     inv: &Invocation,
-) -> Result<Declared, DeclareError> {
+) -> Result<Declared, StepError> {
     let nodes = governing_nodes(deps, event)
         .await
-        .map_err(DeclareError::Retry)?;
+        .map_err(StepError::Retry)?;
     if nodes.is_empty() {
         return Ok(Declared::Skipped {
             reason: "delete marker on an object no record governs".into(),
@@ -72,13 +72,13 @@ pub async fn report(
         .opentext
         .client()
         .await
-        .map_err(DeclareError::Retry)?
+        .map_err(StepError::Retry)?
         .with_deadline(inv.opentext_deadline());
     for node_id in &nodes {
         let node = ot
             .get_node(*node_id as i64)
             .await
-            .map_err(|e| DeclareError::Retry(format!("OpenText: {e}")))?;
+            .map_err(|e| StepError::Retry(format!("OpenText: {e}")))?;
         let description = node.description.unwrap_or_default();
         if description.contains(&line) {
             continue; // reported by an earlier delivery
@@ -116,7 +116,7 @@ pub async fn report(
         deps.audit
             .append(&ev)
             .await
-            .map_err(|e| DeclareError::Retry(e.to_string()))?;
+            .map_err(|e| StepError::Retry(e.to_string()))?;
         let update = opentext_client::NodeUpdate {
             description: Some(if description.is_empty() {
                 line.clone()
@@ -127,7 +127,7 @@ pub async fn report(
         };
         ot.update_node(*node_id as i64, &update)
             .await
-            .map_err(|e| DeclareError::Retry(format!("OpenText: {e}")))?;
+            .map_err(|e| StepError::Retry(format!("OpenText: {e}")))?;
     }
     Ok(Declared::Skipped {
         reason: format!("delete marker reported on records {nodes:?}"),

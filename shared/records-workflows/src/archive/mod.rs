@@ -18,16 +18,16 @@ mod copy;
 mod record;
 mod s3err;
 
-use std::time::Duration;
-
 use record::Release;
-use records_aws::workflow_store::{Claim, StoreError, WorkflowStore};
+use records_aws::workflow_store::WorkflowStore;
 use records_domain::archive::{ArchiveProgress, archive_workflow_key, states};
 use records_domain::policy::ArchivePolicy;
 use records_domain::{AuditAction, AuditEvent, IdempotencyKey, LifecycleEvent, Outcome};
 
 use crate::governance::opentext_side::holds_in_force;
-use crate::{Deps, Handled, Invocation, WorkerError};
+use crate::lifecycle::{Deps, Handled};
+use crate::runner::{Claimed, Lease};
+use crate::{Invocation, StepError};
 
 /// Archive settings from the environment (bucket, defaults).
 #[derive(Debug, Clone, Default)]
@@ -47,7 +47,7 @@ pub async fn on_event(
     deps: &Deps,
     event: &LifecycleEvent,
     inv: &Invocation,
-) -> Result<Handled, WorkerError> {
+) -> Result<Handled, StepError> {
     let records_policy = deps.policy.get();
     let Some(policy) = records_policy.archive.as_ref() else {
         return Ok(Handled::Nothing("the policy has no archive section".into()));
@@ -59,7 +59,7 @@ pub async fn on_event(
         )));
     }
     let bucket = deps.archive.bucket.clone().ok_or_else(|| {
-        WorkerError::Permanent("ARCHIVE_BUCKET is not configured; cannot archive".into())
+        StepError::Permanent("ARCHIVE_BUCKET is not configured; cannot archive".into())
     })?;
     claim_and_drive(deps, policy, bucket, event, inv).await
 }
@@ -71,7 +71,7 @@ pub async fn on_hold_removed(
     deps: &Deps,
     event: &LifecycleEvent,
     inv: &Invocation,
-) -> Result<Handled, WorkerError> {
+) -> Result<Handled, StepError> {
     let records_policy = deps.policy.get();
     let Some(policy) = records_policy.archive.as_ref() else {
         return Ok(Handled::Nothing("the policy has no archive section".into()));
@@ -91,7 +91,7 @@ pub async fn on_hold_removed(
     let ot = deps.opentext.with_deadline(inv.opentext_deadline());
     let holds = holds_in_force(&ot, event.node_id as i64)
         .await
-        .map_err(crate::governance::ot_error)?;
+        .map_err(StepError::from)?;
     if !holds.is_empty() {
         return Ok(Handled::Nothing(format!(
             "holds {holds:?} are still in force on node {}: its release stays deferred",
@@ -100,7 +100,7 @@ pub async fn on_hold_removed(
     }
     let bucket = if progress.bucket.is_empty() {
         deps.archive.bucket.clone().ok_or_else(|| {
-            WorkerError::Permanent("ARCHIVE_BUCKET is not configured; cannot archive".into())
+            StepError::Permanent("ARCHIVE_BUCKET is not configured; cannot archive".into())
         })?
     } else {
         progress.bucket
@@ -121,12 +121,12 @@ fn workflow_store(deps: &Deps) -> WorkflowStore {
 pub(crate) async fn archive_of(
     deps: &Deps,
     node_id: u64,
-) -> Result<Option<(String, ArchiveProgress)>, WorkerError> {
+) -> Result<Option<(String, ArchiveProgress)>, StepError> {
     let key = archive_workflow_key(node_id);
     let Some(item) = workflow_store(deps)
         .get(key.as_str())
         .await
-        .map_err(|e| WorkerError::Retry(e.to_string()))?
+        .map_err(|e| StepError::Retry(e.to_string()))?
     else {
         return Ok(None);
     };
@@ -134,7 +134,7 @@ pub(crate) async fn archive_of(
         ArchiveProgress::default()
     } else {
         serde_json::from_str(&item.detail).map_err(|e| {
-            WorkerError::Permanent(format!("workflow detail of {key} is unreadable: {e}"))
+            StepError::Permanent(format!("workflow detail of {key} is unreadable: {e}"))
         })?
     };
     Ok(Some((item.state, progress)))
@@ -146,38 +146,38 @@ async fn claim_and_drive(
     bucket: String,
     event: &LifecycleEvent,
     inv: &Invocation,
-) -> Result<Handled, WorkerError> {
-    let store = workflow_store(deps);
+) -> Result<Handled, StepError> {
     let key = archive_workflow_key(event.node_id);
     let owner = format!("lifecycle-worker/{}/{}", inv.request_id, event.event_id);
-    // Lambda stops the attempt at its deadline, so the lease need only outlive that.
-    let lease = inv.remaining() + Duration::from_secs(5);
-    let item = match store.claim(key.as_str(), &owner, lease).await {
-        Ok(Claim::Acquired { item, resumed }) => {
+    let (lease, claimed) = Lease::claim(
+        workflow_store(deps),
+        key.as_str(),
+        owner,
+        inv.lease(),
+        states::CLAIMED,
+        "{}",
+    )
+    .await?;
+    let item = match claimed {
+        Claimed::Acquired { item, resumed } => {
             if resumed {
                 tracing::info!(state = %item.state, "resuming an earlier archive attempt");
             }
             item
         }
-        Ok(Claim::Finished(item)) if item.state == states::DONE => {
+        Claimed::Done(_) => {
             return Ok(Handled::Nothing(format!(
                 "node {} is already archived",
                 event.node_id
             )));
         }
-        Ok(Claim::Finished(item)) => {
+        Claimed::Ended(item) => {
             let reason = serde_json::from_str::<ArchiveProgress>(&item.detail)
                 .ok()
                 .and_then(|p| p.reason)
                 .unwrap_or_else(|| "archive failed earlier".into());
-            return Err(WorkerError::Permanent(reason));
+            return Err(StepError::Permanent(reason));
         }
-        Ok(Claim::Busy(_)) => {
-            return Err(WorkerError::Retry(
-                "another attempt holds the lease on this archive".into(),
-            ));
-        }
-        Err(e) => return Err(WorkerError::Retry(e.to_string())),
     };
     let progress: ArchiveProgress = if item.detail.trim() == "{}" || item.detail.is_empty() {
         ArchiveProgress {
@@ -186,7 +186,7 @@ async fn claim_and_drive(
         }
     } else {
         serde_json::from_str(&item.detail).map_err(|e| {
-            WorkerError::Permanent(format!("workflow detail of {key} is unreadable: {e}"))
+            StepError::Permanent(format!("workflow detail of {key} is unreadable: {e}"))
         })?
     };
     let mut run = Run {
@@ -194,59 +194,32 @@ async fn claim_and_drive(
         inv,
         policy,
         ot: deps.opentext.with_deadline(inv.opentext_deadline()),
-        store,
+        lease: lease.clone(),
         key,
-        owner,
-        lease,
         node_id: event.node_id,
         state: item.state.clone(),
         progress,
     };
-    match run.drive().await {
-        Ok(what) => Ok(Handled::Done(what)),
-        Err(StepError::Retry(reason)) => {
-            // Give the lease back so the next delivery resumes at once, from this state.
-            run.give_back().await;
-            Err(WorkerError::Retry(reason))
-        }
-        Err(StepError::Refused(reason)) => {
-            run.refused(&reason).await;
-            Err(WorkerError::Permanent(reason))
-        }
-        Err(StepError::Permanent(reason)) => {
-            run.fail(&reason).await;
-            Err(WorkerError::Permanent(reason))
-        }
+    let result = run.drive().await;
+    match lease
+        .settle(result, |reason| async move { run.fail(&reason).await })
+        .await?
+    {
+        Archived::Done(what) => Ok(Handled::Done(what)),
+        // Recorded as `release_refused` (not failed): the message goes on to the DLQ so
+        // someone looks, and a rerun tries the release again.
+        Archived::Refused(reason) => Err(StepError::Permanent(reason)),
     }
 }
 
-/// How a step ended when it did not succeed.
-#[derive(Debug)]
-pub(crate) enum StepError {
-    Retry(String),
+/// How an attempt that did not fail ended.
+pub(crate) enum Archived {
+    /// Archived (and released, or its release deferred under hold); the text says what.
+    Done(String),
     /// OpenText refused the release (the purge of the archived versions): the archive is
-    /// complete and kept; the item ends `release_refused` with OpenText's reason, and a
+    /// complete and kept; the item rests in `release_refused` with OpenText's reason, and a
     /// rerun (redelivery, DLQ redrive, `hold.removed`) tries the release again.
     Refused(String),
-    Permanent(String),
-}
-
-impl From<opentext_client::Error> for StepError {
-    fn from(e: opentext_client::Error) -> Self {
-        // The same line as the governance sync: a deadline, a lost session or local I/O
-        // trouble is worth another delivery; OpenText's own refusals are not.
-        match crate::governance::ot_error(e) {
-            WorkerError::Retry(text) => StepError::Retry(text),
-            WorkerError::Permanent(text) => StepError::Permanent(text),
-        }
-    }
-}
-
-impl From<StoreError> for StepError {
-    fn from(e: StoreError) -> Self {
-        // A lost lease: another attempt owns the archive now and will finish it.
-        StepError::Retry(e.to_string())
-    }
 }
 
 /// One attempt at archiving one node.
@@ -255,17 +228,15 @@ pub(crate) struct Run<'a> {
     pub inv: &'a Invocation,
     pub policy: &'a ArchivePolicy,
     pub ot: opentext_client::Client,
-    pub store: WorkflowStore,
+    pub lease: Lease,
     pub key: IdempotencyKey,
-    pub owner: String,
-    pub lease: Duration,
     pub node_id: u64,
     pub state: String,
     pub progress: ArchiveProgress,
 }
 
 impl Run<'_> {
-    async fn drive(&mut self) -> Result<String, StepError> {
+    async fn drive(&mut self) -> Result<Archived, StepError> {
         loop {
             match self.state.as_str() {
                 states::CLAIMED => {
@@ -292,6 +263,10 @@ impl Run<'_> {
                             self.deps.crash_point("released");
                         }
                         Release::Deferred(holds) => return self.defer(holds).await,
+                        Release::Refused(reason) => {
+                            self.refused(&reason).await;
+                            return Ok(Archived::Refused(reason));
+                        }
                     }
                 }
                 states::LOCATED
@@ -300,16 +275,17 @@ impl Run<'_> {
                 | states::RELEASED => {
                     self.progress.reason = None;
                     let detail = self.detail();
-                    self.store
+                    self.lease
+                        .store
                         .finish(
                             self.key.as_str(),
-                            &self.owner,
+                            &self.lease.owner,
                             &self.state,
                             states::DONE,
                             &detail,
                         )
                         .await?;
-                    return Ok(format!(
+                    return Ok(Archived::Done(format!(
                         "archived {} version(s) of node {} to {}{}",
                         self.progress.copies.len(),
                         self.node_id,
@@ -319,7 +295,7 @@ impl Run<'_> {
                         } else {
                             ""
                         }
-                    ));
+                    )));
                 }
                 other => {
                     return Err(StepError::Permanent(format!(
@@ -333,7 +309,7 @@ impl Run<'_> {
     /// A hold is in force: the archive is complete, OpenText's content stays. The copies are
     /// put under an S3 legal hold, the item rests in `release_deferred` (no TTL, no lease)
     /// until `hold.removed` resumes it, and the event has succeeded.
-    async fn defer(&mut self, holds: Vec<i64>) -> Result<String, StepError> {
+    async fn defer(&mut self, holds: Vec<i64>) -> Result<Archived, StepError> {
         copy::hold_copies(self, true).await?;
         let reason = format!(
             "release deferred: holds {holds:?} are in force on node {}; its content stays in \
@@ -364,12 +340,12 @@ impl Run<'_> {
         self.audit(ev).await;
         tracing::info!(?holds, "archive complete; release deferred under hold");
         self.give_back().await;
-        Ok(format!(
+        Ok(Archived::Done(format!(
             "archived {} version(s) of node {} to {}; {reason}",
             self.progress.copies.len(),
             self.node_id,
             self.progress.location(self.node_id),
-        ))
+        )))
     }
 
     /// OpenText refused the purge: recorded as such (state, reason, audit), the lease given
@@ -400,7 +376,12 @@ impl Run<'_> {
 
     /// Gives the lease up so the next delivery can claim at once; the state stays.
     async fn give_back(&self) {
-        if let Err(e) = self.store.release(self.key.as_str(), &self.owner).await {
+        if let Err(e) = self
+            .lease
+            .store
+            .release(self.key.as_str(), &self.lease.owner)
+            .await
+        {
             tracing::warn!(error = %e, "could not give the archive lease back");
         }
     }
@@ -412,14 +393,15 @@ impl Run<'_> {
     /// Saves the progress and moves to `to` (the same state saves progress within a step).
     pub(crate) async fn save(&mut self, to: &str) -> Result<(), StepError> {
         let detail = self.detail();
-        self.store
+        self.lease
+            .store
             .transition(
                 self.key.as_str(),
-                &self.owner,
+                &self.lease.owner,
                 &self.state,
                 to,
                 &detail,
-                self.lease,
+                self.lease.duration,
             )
             .await?;
         self.state = to.to_string();
@@ -436,10 +418,11 @@ impl Run<'_> {
         self.progress.reason = Some(reason.to_string());
         let detail = self.detail();
         if let Err(e) = self
+            .lease
             .store
             .finish(
                 self.key.as_str(),
-                &self.owner,
+                &self.lease.owner,
                 &self.state,
                 states::FAILED,
                 &detail,

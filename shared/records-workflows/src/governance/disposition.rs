@@ -7,7 +7,8 @@ use records_aws::s3_objects::S3Error;
 use records_domain::{AuditAction, Outcome};
 
 use super::{Ctx, VersionError, for_each_version};
-use crate::{Handled, WorkerError};
+use crate::StepError;
+use crate::lifecycle::Handled;
 
 pub const SCOPE: &str = "disposition-tag";
 pub const DISPOSITION_TAG: &str = "records-bridge:disposition";
@@ -27,11 +28,11 @@ pub fn tag_value(status: &str) -> String {
         .collect()
 }
 
-pub(crate) async fn tag(ctx: &Ctx<'_>) -> Result<Handled, WorkerError> {
+pub(crate) async fn tag(ctx: &Ctx<'_>) -> Result<Handled, StepError> {
     let status = match ctx.event.data.get("status") {
         Some(serde_json::Value::String(s)) if !s.trim().is_empty() => tag_value(s.trim()),
         other => {
-            return Err(WorkerError::Permanent(format!(
+            return Err(StepError::Permanent(format!(
                 "data.status must be a non-empty string, got {other:?}"
             )));
         }
@@ -57,7 +58,7 @@ pub(crate) async fn tag(ctx: &Ctx<'_>) -> Result<Handled, WorkerError> {
                 ev.outcome = Outcome::Failed;
                 ev = ev.with_reason(reason.clone());
             }
-            ctx.append(ev).await.map_err(VersionError::Worker)?;
+            ctx.append(ev).await.map_err(VersionError::Step)?;
             Ok(format!(
                 "{}?versionId={}: disposition={status}",
                 v.key, v.version_id

@@ -136,10 +136,12 @@ pub(crate) async fn locate(run: &mut Run<'_>) -> Result<(), StepError> {
     Ok(())
 }
 
-/// How a release attempt ended (refusals are [`StepError::Refused`]).
+/// How a release attempt ended.
 pub(crate) enum Release {
     /// Only the stub is left in OpenText.
     Done,
+    /// OpenText refused the purge for another reason than a hold: its answer.
+    Refused(String),
     /// Holds in force (found before the stub, or the reason OpenText refused the purge):
     /// nothing is released until they are removed.
     Deferred(Vec<i64>),
@@ -242,7 +244,7 @@ pub(crate) async fn release(run: &mut Run<'_>) -> Result<Release, StepError> {
             .iter()
             .map(|p| p.version_number)
             .collect();
-        return Err(StepError::Refused(format!(
+        return Ok(Release::Refused(format!(
             "release refused: OpenText would not purge the archived versions {archived:?} of node \
              {id} ({answer}); the verified archive copies are kept, and the stub version {stub} \
              says the release is requested, not done"

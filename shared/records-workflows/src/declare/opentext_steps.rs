@@ -17,9 +17,10 @@ use records_domain::{EXTERNAL_IDENTITY_TYPE, Plan, StateKind};
 use serde_json::{Map, Value};
 use tokio::io::AsyncReadExt;
 
-use crate::declare::{Run, StepError};
-use crate::progress::NameClash;
-use crate::s3_source::S3Source;
+use super::progress::NameClash;
+use super::run::Run;
+use super::s3_source::S3Source;
+use crate::runner::StepError;
 
 /// `external_source` value for content that came from S3 (OpenText's enum has it).
 const EXTERNAL_SOURCE: &str = "cloud_storage";
@@ -340,9 +341,13 @@ async fn is_this_objects_document(
 /// attempt that dies mid-upload leaves the key for the next one to cancel.
 fn session_hook(run: &Run<'_>) -> UploadSessionHook {
     let store = run.deps.store.clone();
-    let (key, owner, lease) = (run.key.as_str().to_string(), run.owner.clone(), run.lease);
+    let (key, owner, lease) = (
+        run.key.as_str().to_string(),
+        run.lease.owner.clone(),
+        run.lease.duration,
+    );
     let progress = run.progress.clone();
-    let crash = run.deps.crash_after.as_deref() == Some("upload_session_started");
+    let crash = run.deps.crash.is("upload_session_started");
     UploadSessionHook::new(move |upload_key| {
         let (store, key, owner) = (store.clone(), key.clone(), owner.clone());
         let mut progress = progress.clone();

@@ -14,16 +14,17 @@ use records_domain::retention::{RETENTION_TAG, legal_hold_wanted};
 use records_domain::{AuditAction, Outcome};
 
 use super::opentext_side::holds_in_force;
-use super::{Ctx, VersionError, for_each_version, ot_error};
-use crate::{Handled, WorkerError};
+use super::{Ctx, VersionError, for_each_version};
+use crate::StepError;
+use crate::lifecycle::Handled;
 
 pub const SCOPE: &str = "hold-sync";
 
 /// The record's archive copies, when it has an archive item with copies.
 pub(crate) async fn archive_copies(
-    deps: &crate::Deps,
+    deps: &crate::lifecycle::Deps,
     node_id: u64,
-) -> Result<Option<ArchiveProgress>, WorkerError> {
+) -> Result<Option<ArchiveProgress>, StepError> {
     Ok(crate::archive::archive_of(deps, node_id)
         .await?
         .map(|(_, progress)| progress)
@@ -33,10 +34,10 @@ pub(crate) async fn archive_copies(
 pub(crate) async fn sync(
     ctx: &Ctx<'_>,
     archive: Option<&ArchiveProgress>,
-) -> Result<Handled, WorkerError> {
+) -> Result<Handled, StepError> {
     let in_force = holds_in_force(&ctx.opentext(), ctx.node_id())
         .await
-        .map_err(ot_error)?;
+        .map_err(StepError::from)?;
     let hold_id = ctx.event.data.get("hold_id").cloned().unwrap_or_default();
     let mut done = for_each_version(ctx, SCOPE, AuditAction::HoldSync, |v| {
         let in_force = in_force.clone();
@@ -92,7 +93,7 @@ pub(crate) async fn sync(
                 .with_detail("changed", state.legal_hold != wanted)
                 .with_detail("holds_in_force", in_force.clone())
                 .with_detail("hold_id", hold_id);
-            ctx.append(ev).await.map_err(VersionError::Worker)?;
+            ctx.append(ev).await.map_err(VersionError::Step)?;
             Ok(format!(
                 "{}?versionId={}: legal hold {on_off}",
                 v.key, v.version_id
@@ -114,7 +115,7 @@ async fn sync_archive_copies(
     progress: &ArchiveProgress,
     in_force: &[i64],
     hold_id: &serde_json::Value,
-) -> Result<Vec<String>, WorkerError> {
+) -> Result<Vec<String>, StepError> {
     let wanted = progress.copy_legal_hold_wanted(!in_force.is_empty());
     let copies: Vec<LinkedVersion> = progress
         .copies
@@ -144,14 +145,14 @@ async fn sync_archive_copies(
                     ctx.append(ev).await?;
                     continue;
                 }
-                VersionError::Worker(e) => return Err(e),
+                VersionError::Step(e) => return Err(e),
             },
         };
         if state.legal_hold != wanted {
             ctx.lock
                 .set_legal_hold(&object, wanted)
                 .await
-                .map_err(|e| WorkerError::Retry(format!("S3: {e}")))?;
+                .map_err(|e| StepError::Retry(format!("S3: {e}")))?;
         }
         let on_off = if wanted { "ON" } else { "OFF" };
         let reason = match (ctx.event.event_type.as_str(), in_force.is_empty(), wanted) {

@@ -1,0 +1,25 @@
+//! The use-case layer of records-bridge: each pattern a module, over one runner of claimed,
+//! leased, resumable work. Below it: the domain (`records-domain`, no I/O) and one adapter crate
+//! per outside system (`records-aws`, `opentext-client`); above it: thin Lambda functions that
+//! map their trigger's events onto these use-cases. No Lambda types here.
+//!
+//! - [`runner`]: claim → drive → give back or fail, and the one decision of what retries;
+//! - [`invocation`]: an invocation's time budget and the one clock;
+//! - [`declare`]: P1 declare on upload (and P3's S3 → OpenText side: reference records, new
+//!   versions, delete markers);
+//! - [`lifecycle`]: OpenText lifecycle events routed to [`archive`] (P2 archive tier) and
+//!   [`governance`] (P3: holds, retention and disposition status on S3);
+//! - [`reconcile`]: P3's reconciler (records ⇄ S3 versions: drift found, safe repairs made);
+//! - [`poll`]: lifecycle events derived from OpenText's REST API where no callbacks are sent.
+
+pub mod archive;
+pub mod declare;
+pub mod governance;
+pub mod invocation;
+pub mod lifecycle;
+pub mod poll;
+pub mod reconcile;
+pub mod runner;
+
+pub use invocation::{Invocation, now_rfc3339};
+pub use runner::StepError;

@@ -1,0 +1,72 @@
+//! OpenText lifecycle events ([`LifecycleEvent`], from the signed intake and the poller
+//! alike), dispatched by type to the pattern that acts on them:
+//! - [`archive`](crate::archive): P2, OpenText → S3 archive tier;
+//! - [`governance`](crate::governance): P3, holds / retention / disposition status pushed to
+//!   S3 Object Lock.
+
+use records_aws::audit_log::AuditLog;
+use records_aws::s3_objects::S3Objects;
+use records_domain::{Actor, LifecycleEvent, LifecycleEventType};
+
+use crate::runner::CrashPoints;
+use crate::{Invocation, StepError, archive, governance};
+
+/// Built once per cold start.
+pub struct Deps {
+    pub s3: aws_sdk_s3::Client,
+    pub objects: S3Objects,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub workflow_table: String,
+    pub audit: AuditLog,
+    pub opentext: opentext_client::Client,
+    /// The records policy, re-read from its source when due (`lambda_support::policy`).
+    pub policy: lambda_support::policy::PolicyHandle,
+    pub actor: Actor,
+    pub archive: archive::ArchiveConfig,
+    pub governance: governance::GovernanceConfig,
+    pub concurrency: usize,
+    pub crash: CrashPoints,
+}
+
+impl Deps {
+    /// Test-only crash injection (`RECORDS_BRIDGE_FAULT_CRASH_AFTER`): abort after that step.
+    pub fn crash_point(&self, step: &str) {
+        self.crash.at(step);
+    }
+}
+
+/// How one event ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// Done now; the text says what was done.
+    Done(String),
+    /// Nothing to do for this event (not in scope of the policy, already done...).
+    Nothing(String),
+}
+
+/// Routes an event to the pattern that acts on it.
+pub async fn dispatch(
+    deps: &Deps,
+    event: &LifecycleEvent,
+    inv: &Invocation,
+) -> Result<Handled, StepError> {
+    use LifecycleEventType as T;
+    match event.event_type {
+        T::RecordStatusChanged | T::NodeMoved => archive::on_event(deps, event, inv).await,
+        T::HoldRemoved => {
+            // The legal holds first (linked versions and archive copies), then the release
+            // an archive deferred under hold.
+            let synced = governance::on_event(deps, event, inv).await?;
+            let resumed = archive::on_hold_removed(deps, event, inv).await?;
+            Ok(match (synced, resumed) {
+                (Handled::Nothing(a), Handled::Nothing(b)) => Handled::Nothing(format!("{a}; {b}")),
+                (Handled::Done(a), Handled::Nothing(_))
+                | (Handled::Nothing(_), Handled::Done(a)) => Handled::Done(a),
+                (Handled::Done(a), Handled::Done(b)) => Handled::Done(format!("{a}; {b}")),
+            })
+        }
+        T::HoldApplied | T::RetentionChanged | T::DispositionStatusChanged | T::VersionAdded => {
+            governance::on_event(deps, event, inv).await
+        }
+    }
+}
