@@ -135,6 +135,24 @@ impl Client {
             .map(|_| ())
     }
 
+    /// Sets each category's `values` on the node: applied where the node lacks the category,
+    /// updated where it has it (one read of what is applied). Safe to repeat.
+    pub async fn set_categories(
+        &self,
+        id: i64,
+        categories: &[(i64, Map<String, Value>)],
+    ) -> Result<()> {
+        let applied = self.get_categories(id).await?;
+        for (category_id, values) in categories {
+            if applied.iter().any(|c| c.category_id == *category_id) {
+                self.update_category(id, *category_id, values).await?;
+            } else {
+                self.apply_category(id, *category_id, values).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Removes a category from the node.
     pub async fn remove_category(&self, id: i64, category_id: i64) -> Result<()> {
         let path = format!("{}/categories/{category_id}", node_path(id));

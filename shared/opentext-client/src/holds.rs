@@ -90,6 +90,21 @@ impl Client {
         let v = self.json(&Req::get(&path)).await?;
         v1_data_list(&v, &path).map(|h: Vec<NodeHold>| self.in_zone(h))
     }
+
+    /// Ids of the holds in force on the node, direct or inherited from a container (a hold the
+    /// server marks inactive is not in force), sorted, each once.
+    pub async fn active_hold_ids(&self, node_id: i64) -> Result<Vec<i64>> {
+        let mut ids: Vec<i64> = self
+            .node_holds(node_id)
+            .await?
+            .into_iter()
+            .filter(|h| h.active != Some(false))
+            .map(|h| h.hold_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
 }
 
 fn as_i64(v: &Value) -> Option<i64> {

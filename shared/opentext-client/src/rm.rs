@@ -69,6 +69,39 @@ impl Client {
         Ok(token_of(&v))
     }
 
+    /// Declares the node under RM classification `class_id` with `details`, or updates its
+    /// record details when it carries that classification already (safe to repeat). The
+    /// `rm_metadataToken` is read first; a stale one (the record was edited meanwhile) earns
+    /// one fresh read and retry, then the [`crate::Error::Conflict`] is the caller's.
+    pub async fn classify_record(
+        &self,
+        id: i64,
+        class_id: i64,
+        details: &RecordUpdate,
+    ) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            let rm = self.rm_classifications(id).await?;
+            let token = rm.rm_metadata_token.clone();
+            let classified = rm
+                .data
+                .iter()
+                .any(|d| d.rmclassification_id == Some(class_id));
+            let result = if classified {
+                self.update_record_details(id, token.as_deref().unwrap_or_default(), details)
+                    .await
+            } else {
+                self.apply_rm_classification(id, class_id, details, token.as_deref())
+                    .await
+            };
+            match result {
+                Ok(_) => return Ok(()),
+                Err(crate::Error::Conflict { .. }) if attempt == 0 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Removes RM classification `class_id` from the node.
     pub async fn remove_rm_classification(
         &self,

@@ -57,6 +57,27 @@ impl Client {
         })
     }
 
+    /// The RSI named `name` (names compared as the server compares them), reading every page.
+    pub async fn find_rsi(&self, name: &str) -> Result<Option<Rsi>> {
+        const LIMIT: usize = 100;
+        let mut page = 1;
+        loop {
+            let p = self.list_rsis(page, LIMIT).await?;
+            let more = p.has_more(LIMIT) && !p.items.is_empty();
+            if let Some(r) = p
+                .items
+                .into_iter()
+                .find(|r| crate::same_name(&r.name, name))
+            {
+                return Ok(Some(r));
+            }
+            if !more {
+                return Ok(None);
+            }
+            page += 1;
+        }
+    }
+
     /// `GET /api/v2/rsis/{id}`: one RSI and its retention stages.
     pub async fn get_rsi(&self, rsi_id: i64) -> Result<Rsi> {
         let path = format!("/api/v2/rsis/{rsi_id}");

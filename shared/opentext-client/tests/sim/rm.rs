@@ -283,3 +283,68 @@ async fn every_date_the_client_returns_is_read_in_the_servers_time_zone() {
             .all(|e| near_now(e.audit_date.as_ref().unwrap()))
     );
 }
+
+/// The governance questions every pattern asks, answered by the client: which holds are in
+/// force, which RSI a name means, declare-or-update a record, apply-or-update categories.
+#[tokio::test]
+async fn governance_helpers_answer_as_the_server_would() {
+    let sim = Sim::start().await;
+    let c = sim.svc();
+    let folder = c
+        .create_folder(FINANCE, &unique("gov"), &CreateOptions::default())
+        .await
+        .unwrap()
+        .id;
+    let doc = new_doc(&c, folder).await;
+    assert!(c.active_hold_ids(doc).await.unwrap().is_empty());
+    c.apply_hold(folder, HOLD_LIT).await.unwrap();
+    c.apply_hold(doc, HOLD_LIT).await.unwrap();
+    assert_eq!(
+        c.active_hold_ids(doc).await.unwrap(),
+        [HOLD_LIT],
+        "direct and inherited, once"
+    );
+
+    let rsi = c
+        .find_rsi("fin-7y")
+        .await
+        .unwrap()
+        .expect("names compared as the server does");
+    assert_eq!(rsi.id, RSI_FIN);
+    assert!(c.find_rsi("NO-SUCH-RSI").await.unwrap().is_none());
+
+    let details = RecordUpdate {
+        rsi: Some("FIN-7Y".into()),
+        official: Some(true),
+        ..Default::default()
+    };
+    c.classify_record(doc, RM_FIN, &details).await.unwrap();
+    let status = RecordUpdate {
+        status: Some("ACTIVE".into()),
+        ..Default::default()
+    };
+    // Already classified: the second call updates the record details under a fresh token.
+    c.classify_record(doc, RM_FIN, &status).await.unwrap();
+    let rm = c.rm_classifications(doc).await.unwrap();
+    assert_eq!(rm.data.len(), 1, "classified once");
+    assert_eq!(rm.primary().unwrap().rsi.as_deref(), Some("FIN-7Y"));
+    assert_eq!(rm.primary().unwrap().status_code(), Some("ACTIVE"));
+
+    let values = |v: &str| {
+        let mut m = serde_json::Map::new();
+        m.insert(format!("{CAT_S3}_2"), serde_json::json!(v));
+        m
+    };
+    c.set_categories(doc, &[(CAT_S3, values("first"))])
+        .await
+        .unwrap();
+    c.set_categories(doc, &[(CAT_S3, values("second"))])
+        .await
+        .unwrap();
+    let cat = c.get_category(doc, CAT_S3).await.unwrap().expect("applied");
+    assert_eq!(
+        cat.values[&format!("{CAT_S3}_2")],
+        "second",
+        "updated, not applied twice"
+    );
+}

@@ -86,17 +86,10 @@ async fn lock(run: &Run<'_>) -> Result<Option<RetentionTarget>, StepError> {
 }
 
 async fn find_rsi(run: &Run<'_>, name: &str) -> Result<i64, StepError> {
-    const LIMIT: usize = 100;
-    for page in 1.. {
-        let p = run.ot.list_rsis(page, LIMIT).await?;
-        if let Some(r) = p.items.iter().find(|r| r.name == name) {
-            return Ok(r.id);
-        }
-        if p.items.len() < LIMIT {
-            break;
-        }
+    match run.ot.find_rsi(name).await? {
+        Some(r) => Ok(r.id),
+        None => Err(permanent(format!("RSI {name:?} not found in OpenText"))),
     }
-    Err(permanent(format!("RSI {name:?} not found in OpenText")))
 }
 
 /// Records the archive location: the policy's category attribute and, when set, RM storage.

@@ -401,23 +401,20 @@ pub(crate) async fn classify(run: &Run<'_>, node_id: u64) -> Result<(), StepErro
         .ok_or_else(|| StepError::Permanent("no sha256".into()))?;
     let ot = service_client(run).await?;
     let node = node_id as i64;
-    let categories = plan
+    let categories: Vec<(i64, Map<String, Value>)> = plan
         .category_values(&sha256)
-        .map_err(|e| StepError::Permanent(e.to_string()))?;
-    let applied = ot.get_categories(node).await?;
-    for cat in categories {
-        let values: Map<String, Value> = cat
-            .values
-            .iter()
-            .map(|(k, v)| (k.clone(), attr_json(v)))
-            .collect();
-        let id = cat.id as i64;
-        if applied.iter().any(|c| c.category_id == id) {
-            ot.update_category(node, id, &values).await?;
-        } else {
-            ot.apply_category(node, id, &values).await?;
-        }
-    }
+        .map_err(|e| StepError::Permanent(e.to_string()))?
+        .into_iter()
+        .map(|cat| {
+            let values = cat
+                .values
+                .iter()
+                .map(|(k, v)| (k.clone(), attr_json(v)))
+                .collect();
+            (cat.id as i64, values)
+        })
+        .collect();
+    ot.set_categories(node, &categories).await?;
     let details = RecordUpdate {
         official: plan.record.official,
         record_date: plan.record.record_date.clone(),
@@ -425,27 +422,15 @@ pub(crate) async fn classify(run: &Run<'_>, node_id: u64) -> Result<(), StepErro
         rsi: plan.record.rsi.clone(),
         ..Default::default()
     };
-    let class_id = plan.classification_id as i64;
-    // A stale token (someone edited the record meanwhile) earns one fresh read and retry.
-    for attempt in 0..2 {
-        let rm = ot.rm_classifications(node).await?;
-        let token = rm.rm_metadata_token.clone();
-        let classified = rm
-            .data
-            .iter()
-            .any(|d| d.rmclassification_id == Some(class_id));
-        let result = if classified {
-            ot.update_record_details(node, token.as_deref().unwrap_or_default(), &details)
-                .await
-        } else {
-            ot.apply_rm_classification(node, class_id, &details, token.as_deref())
-                .await
-        };
-        match result {
-            Ok(_) => return Ok(()),
-            Err(OtError::Conflict { .. }) if attempt == 0 => continue,
-            Err(e) => return Err(e.into()),
+    match ot
+        .classify_record(node, plan.classification_id as i64, &details)
+        .await
+    {
+        Ok(()) => Ok(()),
+        // Edited again after the fresh read: someone is working on the record; later.
+        Err(OtError::Conflict { .. }) => {
+            Err(StepError::Retry("RM metadata token kept changing".into()))
         }
+        Err(e) => Err(e.into()),
     }
-    Err(StepError::Retry("RM metadata token kept changing".into()))
 }

@@ -7,16 +7,7 @@ use records_domain::retention::{RetentionError, RetentionTarget, StageRule, rete
 
 /// Ids of the holds in force on the node, direct or inherited from a container.
 pub async fn holds_in_force(ot: &Client, node_id: i64) -> opentext_client::Result<Vec<i64>> {
-    let mut ids: Vec<i64> = ot
-        .node_holds(node_id)
-        .await?
-        .into_iter()
-        .filter(|h| h.active != Some(false))
-        .map(|h| h.hold_id)
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
+    ot.active_hold_ids(node_id).await
 }
 
 /// The record's retention as OpenText defines it.
@@ -47,11 +38,7 @@ pub async fn record_retention(
     node_id: i64,
 ) -> opentext_client::Result<RecordRetention> {
     let rm = ot.rm_classifications(node_id).await?;
-    let details = rm
-        .data
-        .iter()
-        .find(|d| d.is_primary == Some(true))
-        .or_else(|| rm.data.first());
+    let details = rm.primary();
     let Some(rsi_name) = details
         .and_then(|d| d.rsi.clone())
         .filter(|r| !r.trim().is_empty())
@@ -73,7 +60,7 @@ pub async fn record_retention(
             });
         }
     };
-    let rsi = find_rsi(ot, &rsi_name).await?;
+    let rsi = ot.find_rsi(&rsi_name).await?;
     let mut stages = rsi.map(|r| r.stages).unwrap_or_default();
     stages.sort_by_key(|s| s.schedule_id.unwrap_or(i64::MAX));
     let first = stages.first().map(stage_rule);
@@ -87,23 +74,4 @@ pub async fn record_retention(
             error,
         },
     })
-}
-
-/// Record details name the RSI; the RSI list gives its stages.
-async fn find_rsi(
-    ot: &Client,
-    name: &str,
-) -> opentext_client::Result<Option<opentext_client::model::Rsi>> {
-    let (mut page, limit) = (1, 100);
-    loop {
-        let p = ot.list_rsis(page, limit).await?;
-        let more = p.has_more(limit) && !p.items.is_empty();
-        if let Some(r) = p.items.into_iter().find(|r| r.name == name) {
-            return Ok(Some(r));
-        }
-        if !more {
-            return Ok(None);
-        }
-        page += 1;
-    }
 }
