@@ -3,10 +3,13 @@
 //! second copy or an unverified release. How long a copy is locked comes from
 //! [`crate::retention::retention_target`] (the same rule P3 applies to S3-resident records).
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::idempotency::IdempotencyKey;
 use crate::retention::{RetentionTarget, legal_hold_wanted};
+use crate::workflow::WorkflowState;
 
 /// The archive bucket key of one version: `archive/{node}/v{n}/{file name}`. The file name is
 /// kept readable but cannot add path segments.
@@ -35,7 +38,9 @@ pub fn archive_workflow_key(node_id: u64) -> IdempotencyKey {
     IdempotencyKey::from_parts("archive", &[&node_id.to_string()])
 }
 
-/// Workflow states, in order. `failed` is terminal like `done`.
+/// Where one node's archive stands: the archive workflow's states, saved after every step
+/// (`claimed → copying → verified → located → released → done`, or `failed` with its
+/// reason). `failed` is terminal like `done`.
 ///
 /// Two states end an attempt without ending the archive, and are never terminal (a later
 /// attempt, e.g. on `hold.removed` or a redelivery, claims them again and resumes the release):
@@ -43,16 +48,135 @@ pub fn archive_workflow_key(node_id: u64) -> IdempotencyKey {
 ///   content is kept; the copies carry an S3 legal hold.
 /// - `release_refused`: archived, verified and located, but OpenText refused the purge (the
 ///   detail's `reason` is OpenText's answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchiveState {
+    /// New: nothing planned yet.
+    Claimed,
+    /// The versions and the lock are planned; copies are made (saved after each).
+    Copying,
+    /// Every copy's size, SHA-256 and lock checked against OpenText's bytes.
+    Verified,
+    /// The archive location is on the record. The release (if the policy asks) starts here,
+    /// and the release stub, once added, is saved here too.
+    Located,
+    /// Under hold: the release waits; the copies are legally held.
+    ReleaseDeferred,
+    /// OpenText refused the purge: the release is tried again by the next attempt.
+    ReleaseRefused,
+    /// OpenText's archived versions are purged; only the stub is left.
+    Released,
+    Done,
+    Failed,
+}
+
+impl ArchiveState {
+    pub const ALL: [ArchiveState; 9] = [
+        ArchiveState::Claimed,
+        ArchiveState::Copying,
+        ArchiveState::Verified,
+        ArchiveState::Located,
+        ArchiveState::ReleaseDeferred,
+        ArchiveState::ReleaseRefused,
+        ArchiveState::Released,
+        ArchiveState::Done,
+        ArchiveState::Failed,
+    ];
+
+    /// The name the workflow store keeps (the names items were always saved under).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ArchiveState::Claimed => "claimed",
+            ArchiveState::Copying => "copying",
+            ArchiveState::Verified => "verified",
+            ArchiveState::Located => "located",
+            ArchiveState::ReleaseDeferred => "release_deferred",
+            ArchiveState::ReleaseRefused => "release_refused",
+            ArchiveState::Released => "released",
+            ArchiveState::Done => "done",
+            ArchiveState::Failed => "failed",
+        }
+    }
+
+    /// The state stored under `name`, if it is an archive state.
+    pub fn parse(name: &str) -> Option<Self> {
+        <Self as WorkflowState>::parse(name)
+    }
+
+    /// Never claimed again: `done` and `failed` (not `release_deferred`, `release_refused`).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, ArchiveState::Done | ArchiveState::Failed)
+    }
+}
+
+impl fmt::Display for ArchiveState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every legal move of an archive. Anything not listed is illegal. A state may be saved
+/// again (`copying` after each copy, `located` with the release stub, `release_deferred` when
+/// a hold is still in force). The release's states (`located`, `release_deferred`,
+/// `release_refused`) lead to one another, to `released` and to `done` (without a release:
+/// `release_content: false`); `failed` is reached from any state that is not terminal.
+pub const ARCHIVE_TRANSITIONS: &[(ArchiveState, ArchiveState)] = {
+    use ArchiveState::*;
+    &[
+        (Claimed, Copying),
+        (Claimed, Failed),
+        (Copying, Copying),
+        (Copying, Verified),
+        (Copying, Failed),
+        (Verified, Located),
+        (Verified, Failed),
+        (Located, Located),
+        (Located, ReleaseDeferred),
+        (Located, ReleaseRefused),
+        (Located, Released),
+        (Located, Done),
+        (Located, Failed),
+        (ReleaseDeferred, Located),
+        (ReleaseDeferred, ReleaseDeferred),
+        (ReleaseDeferred, ReleaseRefused),
+        (ReleaseDeferred, Released),
+        (ReleaseDeferred, Done),
+        (ReleaseDeferred, Failed),
+        (ReleaseRefused, Located),
+        (ReleaseRefused, ReleaseDeferred),
+        (ReleaseRefused, ReleaseRefused),
+        (ReleaseRefused, Released),
+        (ReleaseRefused, Done),
+        (ReleaseRefused, Failed),
+        (Released, Done),
+        (Released, Failed),
+    ]
+};
+
+impl WorkflowState for ArchiveState {
+    const WORKFLOW: &'static str = "archive";
+    const STATES: &'static [Self] = &ArchiveState::ALL;
+    const TRANSITIONS: &'static [(Self, Self)] = ARCHIVE_TRANSITIONS;
+
+    fn as_str(self) -> &'static str {
+        ArchiveState::as_str(self)
+    }
+}
+
+/// The archive states' names as the workflow store keeps them ([`ArchiveState::as_str`]).
 pub mod states {
-    pub const CLAIMED: &str = "claimed";
-    pub const COPYING: &str = "copying";
-    pub const VERIFIED: &str = "verified";
-    pub const LOCATED: &str = "located";
-    pub const RELEASE_DEFERRED: &str = "release_deferred";
-    pub const RELEASE_REFUSED: &str = "release_refused";
-    pub const RELEASED: &str = "released";
-    pub const DONE: &str = "done";
-    pub const FAILED: &str = "failed";
+    use super::ArchiveState;
+
+    pub const CLAIMED: &str = ArchiveState::Claimed.as_str();
+    pub const COPYING: &str = ArchiveState::Copying.as_str();
+    pub const VERIFIED: &str = ArchiveState::Verified.as_str();
+    pub const LOCATED: &str = ArchiveState::Located.as_str();
+    pub const RELEASE_DEFERRED: &str = ArchiveState::ReleaseDeferred.as_str();
+    pub const RELEASE_REFUSED: &str = ArchiveState::ReleaseRefused.as_str();
+    pub const RELEASED: &str = ArchiveState::Released.as_str();
+    pub const DONE: &str = ArchiveState::Done.as_str();
+    pub const FAILED: &str = ArchiveState::Failed.as_str();
+    /// Never claimed again ([`ArchiveState::is_terminal`]).
     pub const TERMINAL: &[&str] = &[DONE, FAILED];
 }
 

@@ -1,6 +1,7 @@
 use time::macros::datetime;
 
 use super::*;
+use crate::workflow::{IllegalTransition, WorkflowState};
 
 #[test]
 fn archive_keys_cannot_escape_their_prefix() {
@@ -135,4 +136,113 @@ fn deferred_and_refused_releases_stay_claimable() {
         p.holds.is_empty(),
         "items saved before `holds` existed still read"
     );
+}
+
+/// Written independently of `ARCHIVE_TRANSITIONS`: rows are `from`, columns `to`, in
+/// `ArchiveState::ALL` order (Cla Copy Ver Loc Def Ref Rel Done Fail).
+const EXPECTED_MOVES: [&str; 9] = [
+    "010000001", // claimed
+    "011000001", // copying
+    "000100001", // verified
+    "000111111", // located
+    "000111111", // release_deferred
+    "000111111", // release_refused
+    "000000011", // released
+    "000000000", // done
+    "000000000", // failed
+];
+
+#[test]
+fn every_archive_move_matches_the_expected_matrix() {
+    let mut legal = 0;
+    for (i, from) in ArchiveState::ALL.into_iter().enumerate() {
+        for (j, to) in ArchiveState::ALL.into_iter().enumerate() {
+            let want = EXPECTED_MOVES[i].as_bytes()[j] == b'1';
+            assert_eq!(from.can_move_to(to), want, "{from} -> {to}");
+            assert_eq!(from.move_to(to).is_ok(), want, "{from} -> {to}");
+            legal += usize::from(want);
+        }
+    }
+    assert_eq!(
+        legal,
+        ARCHIVE_TRANSITIONS.len(),
+        "the table has no duplicates"
+    );
+}
+
+#[test]
+fn illegal_archive_moves_are_refused_by_name() {
+    use ArchiveState::*;
+    for (from, to) in [
+        (Claimed, Verified),  // nothing copied yet
+        (Copying, Located),   // copies not verified
+        (Verified, Released), // not located, never released unverified
+        (Claimed, Released),  // release before any copy
+        (Released, Located),  // no way back once released
+        (Done, Claimed),      // done is final
+        (Failed, Copying),    // failed is final
+        (Verified, Copying),  // verified copies are not copied again
+        (Copying, Done),      // never done without verification
+        (ReleaseDeferred, Copying),
+    ] {
+        let err = from.move_to(to).unwrap_err();
+        assert_eq!(err, IllegalTransition { from, to });
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "illegal archive transition {} -> {}",
+                from.as_str(),
+                to.as_str()
+            )
+        );
+    }
+    assert_eq!(
+        Verified.move_to(Released).unwrap_err().to_string(),
+        "illegal archive transition verified -> released"
+    );
+}
+
+#[test]
+fn archive_states_keep_their_stored_names() {
+    let names = [
+        "claimed",
+        "copying",
+        "verified",
+        "located",
+        "release_deferred",
+        "release_refused",
+        "released",
+        "done",
+        "failed",
+    ];
+    for (state, name) in ArchiveState::ALL.into_iter().zip(names) {
+        assert_eq!(state.as_str(), name);
+        assert_eq!(state.to_string(), name);
+        assert_eq!(ArchiveState::parse(name), Some(state));
+        assert_eq!(
+            serde_json::to_string(&state).unwrap(),
+            format!("\"{name}\"")
+        );
+    }
+    assert_eq!(ArchiveState::parse("declared"), None);
+    assert_eq!(ArchiveState::parse("Done"), None);
+    assert_eq!(states::COPYING, "copying");
+    assert_eq!(states::RELEASE_DEFERRED, "release_deferred");
+    for s in ArchiveState::ALL {
+        assert_eq!(
+            s.is_terminal(),
+            states::TERMINAL.contains(&s.as_str()),
+            "{s}"
+        );
+        if s.is_terminal() {
+            assert!(
+                ArchiveState::ALL.iter().all(|&to| !s.can_move_to(to)),
+                "{s} is terminal: it moves nowhere"
+            );
+        } else {
+            assert!(s.can_move_to(ArchiveState::Failed), "{s} can fail");
+        }
+    }
+    assert!(!ArchiveState::ReleaseDeferred.is_terminal());
+    assert!(!ArchiveState::ReleaseRefused.is_terminal());
 }

@@ -1,13 +1,17 @@
 //! records-domain: the pure logic of records-bridge, with no I/O.
 //!
 //! - [`policy`]: the YAML policy, its validation and evaluation into a [`Plan`];
-//! - [`workflow`]: declaration states, the legal transitions, the work item;
+//! - [`workflow`]: what every workflow's states are ([`WorkflowState`]: typed, stored by
+//!   name, one table of legal transitions per workflow) and the declaration's (P1);
+//! - [`archive`]: P2's pure part: archive keys, the progress saved per step, and the
+//!   archive's states ([`archive::ArchiveState`]) with their table;
 //! - [`audit`]: audit events, one JSON line each;
 //! - [`idempotency`]: keys per object version and OpenText external identities;
 //! - [`callback_signature`]: HMAC-SHA256 signatures of OpenText event callbacks;
 //! - [`s3key`]: decoding object keys from S3 event notifications;
 //! - [`retention`]: RSI + record date → Object Lock retain-until, never shortening COMPLIANCE;
-//! - [`drift`]: P3 reconciliation, classifying disagreements between OpenText and S3.
+//! - [`drift`]: P3 reconciliation, classifying disagreements between OpenText and S3;
+//! - [`tags`]: the S3 tags records-bridge writes and reads.
 //!
 //! Clocks, ids and hashes of content come from the caller.
 
@@ -21,6 +25,7 @@ pub mod policy;
 pub mod poll;
 pub mod retention;
 pub mod s3key;
+pub mod tags;
 pub mod text;
 pub mod workflow;
 
@@ -30,6 +35,6 @@ pub use lifecycle::{LifecycleEvent, LifecycleEventError, LifecycleEventType};
 pub use policy::{Decision, ObjectFacts, Plan, PlanError, Policy, PolicyError, ValidationError};
 pub use s3key::{KeyDecodeError, decode_s3_event_key};
 pub use workflow::{
-    ClaimError, DeclarationState, IllegalTransition, Now, StateKind, TRANSITIONS, WorkItem,
-    can_transition, transition,
+    DeclarationState, IllegalTransition, StateKind, TRANSITIONS, WorkflowState, can_transition,
+    transition,
 };

@@ -12,7 +12,7 @@ pub const EVENT_FIXED: i64 = 4;
 pub const EVENT_PERMANENT: i64 = 5;
 
 /// The tag naming a retention S3 cannot express as a date (kept under a legal hold).
-pub const RETENTION_TAG: &str = "records-bridge:retention";
+pub const RETENTION_TAG: &str = crate::tags::RETENTION;
 pub const AWAITING_EVENT: &str = "awaiting-event";
 pub const PERMANENT: &str = "permanent";
 

@@ -1,12 +1,44 @@
-//! The declaration workflow (P1): states, the legal transitions (one table),
-//! and the work item the AWS adapter persists.
+//! Workflow states: what every workflow's states are ([`WorkflowState`]: a closed set of names
+//! the workflow store keeps, moved only along one table of legal transitions), and the
+//! declaration workflow's (P1: [`DeclarationState`], [`StateKind`], [`TRANSITIONS`]). The
+//! archive workflow's (P2) are [`ArchiveState`](crate::archive::ArchiveState).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::idempotency::{IdempotencyKey, ObjectVersion};
-use crate::policy::Plan;
+/// A workflow's states: each a name the workflow store keeps (unchanged, so stored items
+/// still read), and one table of the legal moves between them. A move the table does not
+/// list is a bug in the workflow, never made.
+pub trait WorkflowState: Copy + Eq + fmt::Debug + fmt::Display + Sized + 'static {
+    /// The workflow's name, as errors say it (`declaration`, `archive`).
+    const WORKFLOW: &'static str;
+    /// Every state.
+    const STATES: &'static [Self];
+    /// Every legal edge. Anything not listed is illegal.
+    const TRANSITIONS: &'static [(Self, Self)];
+
+    /// The name the workflow store keeps.
+    fn as_str(self) -> &'static str;
+
+    /// The state stored under `name`, if it is one of this workflow's.
+    fn parse(name: &str) -> Option<Self> {
+        Self::STATES.iter().copied().find(|s| s.as_str() == name)
+    }
+
+    fn can_move_to(self, to: Self) -> bool {
+        Self::TRANSITIONS.contains(&(self, to))
+    }
+
+    /// Checks the edge: `to` if the table has it, else the illegal move.
+    fn move_to(self, to: Self) -> Result<Self, IllegalTransition<Self>> {
+        if self.can_move_to(to) {
+            Ok(to)
+        } else {
+            Err(IllegalTransition { from: self, to })
+        }
+    }
+}
 
 /// Where one object version's declaration stands.
 ///
@@ -120,16 +152,40 @@ pub const TRANSITIONS: &[(StateKind, StateKind)] = {
     ]
 };
 
-pub fn can_transition(from: StateKind, to: StateKind) -> bool {
-    TRANSITIONS.contains(&(from, to))
+impl WorkflowState for StateKind {
+    const WORKFLOW: &'static str = "declaration";
+    const STATES: &'static [Self] = &StateKind::ALL;
+    const TRANSITIONS: &'static [(Self, Self)] = TRANSITIONS;
+
+    fn as_str(self) -> &'static str {
+        StateKind::as_str(self)
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("illegal declaration transition {from} -> {to}")]
-pub struct IllegalTransition {
-    pub from: StateKind,
-    pub to: StateKind,
+pub fn can_transition(from: StateKind, to: StateKind) -> bool {
+    from.can_move_to(to)
 }
+
+/// A move the workflow's table does not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IllegalTransition<S = StateKind> {
+    pub from: S,
+    pub to: S,
+}
+
+impl<S: WorkflowState> fmt::Display for IllegalTransition<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "illegal {} transition {} -> {}",
+            S::WORKFLOW,
+            self.from,
+            self.to
+        )
+    }
+}
+
+impl<S: WorkflowState> std::error::Error for IllegalTransition<S> {}
 
 impl DeclarationState {
     pub fn kind(&self) -> StateKind {
@@ -152,149 +208,7 @@ pub fn transition(
     from: &DeclarationState,
     to: DeclarationState,
 ) -> Result<DeclarationState, IllegalTransition> {
-    let (f, t) = (from.kind(), to.kind());
-    if can_transition(f, t) {
-        Ok(to)
-    } else {
-        Err(IllegalTransition { from: f, to: t })
-    }
-}
-
-/// The current time as both forms the item stores (the caller's clock; the
-/// domain has none).
-#[derive(Debug, Clone, Copy)]
-pub struct Now<'a> {
-    /// Unix seconds, for lease comparisons in conditional writes.
-    pub epoch_secs: i64,
-    pub rfc3339: &'a str,
-}
-
-/// Why a worker may not take an item.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ClaimError {
-    #[error("already declared")]
-    AlreadyDone,
-    #[error("failed ({0}); needs an operator replay")]
-    Failed(String),
-    #[error("leased by {owner} until {expires_at}")]
-    Leased { owner: String, expires_at: i64 },
-}
-
-/// One declaration's durable record; the AWS adapter persists it as is and
-/// turns [`WorkItem::claim`]'s rules into a conditional write.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WorkItem {
-    pub key: IdempotencyKey,
-    pub object: ObjectVersion,
-    pub state: DeclarationState,
-    /// Claims so far, including the current one.
-    pub attempts: u32,
-    pub lease_owner: Option<String>,
-    /// Unix seconds.
-    pub lease_expires_at: Option<i64>,
-    /// The rule that decided, once evaluated.
-    pub rule: Option<String>,
-    /// The plan in force: a resumed attempt follows it even if the policy changed.
-    pub plan: Option<Plan>,
-    pub node_id: Option<u64>,
-    pub version_number: Option<u32>,
-    pub sha256: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub last_error: Option<String>,
-}
-
-impl WorkItem {
-    pub fn new(key: IdempotencyKey, object: ObjectVersion, now: Now<'_>) -> Self {
-        WorkItem {
-            key,
-            object,
-            state: DeclarationState::Received,
-            attempts: 0,
-            lease_owner: None,
-            lease_expires_at: None,
-            rule: None,
-            plan: None,
-            node_id: None,
-            version_number: None,
-            sha256: None,
-            created_at: now.rfc3339.to_string(),
-            updated_at: now.rfc3339.to_string(),
-            last_error: None,
-        }
-    }
-
-    /// Take (or renew, for the same owner) the lease. A fresh or skipped item
-    /// moves to Claimed; an in-progress one keeps its state so the attempt resumes.
-    /// `replay` lets an operator reopen a Failed item.
-    pub fn claim(
-        &mut self,
-        owner: &str,
-        lease_secs: i64,
-        now: Now<'_>,
-        replay: bool,
-    ) -> Result<(), ClaimError> {
-        match &self.state {
-            DeclarationState::Done => return Err(ClaimError::AlreadyDone),
-            DeclarationState::Failed { reason } if !replay => {
-                return Err(ClaimError::Failed(reason.clone()));
-            }
-            _ => {}
-        }
-        if let (Some(o), Some(exp)) = (&self.lease_owner, self.lease_expires_at)
-            && o != owner
-            && exp > now.epoch_secs
-        {
-            return Err(ClaimError::Leased {
-                owner: o.clone(),
-                expires_at: exp,
-            });
-        }
-        if matches!(
-            self.state.kind(),
-            StateKind::Received | StateKind::Skipped | StateKind::Failed
-        ) {
-            self.state =
-                transition(&self.state, DeclarationState::Claimed).expect("edge is in the table");
-        }
-        self.attempts += 1;
-        self.lease_owner = Some(owner.to_string());
-        self.lease_expires_at = Some(now.epoch_secs + lease_secs);
-        self.updated_at = now.rfc3339.to_string();
-        Ok(())
-    }
-
-    /// Move to `to` if the table allows it, keeping node id and version when
-    /// entering Uploaded, and dropping the lease once settled.
-    pub fn advance(&mut self, to: DeclarationState, now: Now<'_>) -> Result<(), IllegalTransition> {
-        let next = transition(&self.state, to)?;
-        match &next {
-            DeclarationState::Uploaded {
-                node_id,
-                version_number,
-            } => {
-                self.node_id = Some(*node_id);
-                self.version_number = Some(*version_number);
-            }
-            DeclarationState::Failed { reason } => self.last_error = Some(reason.clone()),
-            _ => {}
-        }
-        if next.kind().is_settled() {
-            self.lease_owner = None;
-            self.lease_expires_at = None;
-        }
-        self.state = next;
-        self.updated_at = now.rfc3339.to_string();
-        Ok(())
-    }
-
-    /// A retryable error: the state stays, the next attempt resumes.
-    pub fn record_retryable_error(&mut self, error: &str, now: Now<'_>) {
-        self.last_error = Some(error.to_string());
-        self.lease_owner = None;
-        self.lease_expires_at = None;
-        self.updated_at = now.rfc3339.to_string();
-    }
+    from.kind().move_to(to.kind()).map(|_| to)
 }
 
 #[cfg(test)]

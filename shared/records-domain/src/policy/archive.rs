@@ -108,6 +108,15 @@ impl RetentionMode {
     }
 }
 
+impl From<RetentionMode> for crate::retention::LockMode {
+    fn from(mode: RetentionMode) -> Self {
+        match mode {
+            RetentionMode::Compliance => crate::retention::LockMode::Compliance,
+            RetentionMode::Governance => crate::retention::LockMode::Governance,
+        }
+    }
+}
+
 /// The validated `archive:` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArchivePolicy {
