@@ -1,6 +1,6 @@
 //! Lambda entry point (EventBridge schedule, or invoked on demand with any JSON).
 
-use event_poller::snapshots::SnapshotStore;
+use records_aws::snapshots::SnapshotStore;
 use event_poller::{Poller, Watch};
 use lambda_runtime::{LambdaEvent, service_fn};
 use lambda_support::policy::PolicyHandle;

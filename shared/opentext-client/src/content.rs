@@ -57,28 +57,34 @@ pub trait ContentSource: Send + Sync {
     }
 }
 
-/// Guesses a MIME type from a file name's extension (a few common types).
+/// Guesses a MIME type from a file name's extension (`mime_guess`'s table, which reqwest's
+/// multipart support already links in); unknown → `application/octet-stream`.
 pub fn guess_mime_type(file_name: &str) -> &'static str {
-    let ext = file_name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "pdf" => "application/pdf",
-        "txt" | "log" => "text/plain",
-        "csv" => "text/csv",
-        "json" => "application/json",
-        "xml" => "application/xml",
-        "html" | "htm" => "text/html",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "tif" | "tiff" => "image/tiff",
-        "zip" => "application/zip",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "msg" => "application/vnd.ms-outlook",
-        "eml" => "message/rfc822",
-        _ => "application/octet-stream",
+    mime_guess::from_path(file_name)
+        .first_raw()
+        .unwrap_or("application/octet-stream")
+}
+
+#[cfg(test)]
+mod mime_tests {
+    #[test]
+    fn common_record_types_and_the_fallback() {
+        for (name, mime) in [
+            ("a.pdf", "application/pdf"),
+            ("A.PDF", "application/pdf"),
+            ("notes.txt", "text/plain"),
+            ("q3.csv", "text/csv"),
+            ("scan.tiff", "image/tiff"),
+            ("mail.eml", "message/rfc822"),
+            (
+                "contract.docx",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ),
+            ("no-extension", "application/octet-stream"),
+            ("weird.zzzq", "application/octet-stream"),
+        ] {
+            assert_eq!(super::guess_mime_type(name), mime, "{name}");
+        }
     }
 }
 

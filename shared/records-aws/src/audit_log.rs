@@ -123,25 +123,23 @@ impl AuditLog {
     /// Every event of one subject, oldest first.
     pub async fn history(&self, subject: &str) -> Result<Vec<AuditEvent>, AuditError> {
         let mut events = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("subject = :s")
-                .expression_attribute_values(":s", AttributeValue::S(subject.to_string()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| AuditError {
-                    event_id: String::new(),
-                    code: e.code().unwrap_or("Unknown").to_string(),
-                    message: e
-                        .message()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| e.to_string()),
-                })?;
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("subject = :s")
+            .expression_attribute_values(":s", AttributeValue::S(subject.to_string()))
+            .into_paginator()
+            .send();
+        while let Some(out) = pages.next().await {
+            let out = out.map_err(|e| AuditError {
+                event_id: String::new(),
+                code: e.code().unwrap_or("Unknown").to_string(),
+                message: e
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string()),
+            })?;
             for item in out.items() {
                 if let Some(Ok(ev)) = item
                     .get("event")
@@ -150,10 +148,6 @@ impl AuditLog {
                 {
                     events.push(ev);
                 }
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
             }
         }
         Ok(events)

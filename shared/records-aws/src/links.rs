@@ -165,24 +165,18 @@ impl LinkStore {
     /// Every record's links (see the module note on the Scan).
     pub async fn all(&self) -> Result<Vec<RecordLinks>, LinkError> {
         let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("begins_with(#pk, :p)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":p", AttributeValue::S(LINK_PREFIX.into()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| err("Scan", e.into_service_error()))?;
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(#pk, :p)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":p", AttributeValue::S(LINK_PREFIX.into()))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| err("Scan", e.into_service_error()))?;
             out.extend(page.items().iter().filter_map(parse_item));
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
         }
         out.sort_by_key(|r| r.node_id);
         Ok(out)

@@ -8,7 +8,6 @@
 //! the change ([`records_domain::poll`]), and each id is claimed in DynamoDB before it is sent,
 //! so overlapping runs and reruns send it once.
 
-pub mod snapshots;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -21,7 +20,7 @@ use records_domain::poll::{HoldInForce, NodeSnapshot, WatchContext, diff};
 use records_domain::{LifecycleEvent, Policy};
 use serde::Serialize;
 
-use snapshots::{SnapshotError, SnapshotStore};
+use records_aws::snapshots::{SnapshotError, SnapshotStore};
 
 /// What the poller watches.
 #[derive(Debug, Clone, PartialEq, Eq)]
