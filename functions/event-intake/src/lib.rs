@@ -1,10 +1,7 @@
-//! The signed intake of OpenText event callbacks, behind a Lambda Function URL:
-//! - [`request`]: the pure checks (method, size, signature, window, contract);
-//! - [`keys`]: the signing keys from Secrets Manager, re-read so rotation needs no redeploy;
-//! - [`intake`]: the handler (replay guard, enqueue, HTTP answer);
+//! The intake Lambda: OpenText event callbacks arriving at a Function URL, mapped onto
+//! [`records_workflows::intake`] (the checks, the replay guard, the lifecycle queue):
+//! - [`url`]: the Function URL request and response;
 //! - [`config`]: the environment.
 
 pub mod config;
-pub mod intake;
-pub mod keys;
-pub mod request;
+pub mod url;

@@ -2,10 +2,11 @@
 
 use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlRequest;
 use event_intake::config::Config;
-use event_intake::intake::{Deps, handle};
-use event_intake::keys::KeyRing;
+use event_intake::url;
 use lambda_runtime::{LambdaEvent, service_fn};
 use records_aws::replay_guard::ReplayGuard;
+use records_aws::signing_keys::KeyRing;
+use records_workflows::intake::{Deps, handle};
 
 /// A `pending` event id blocks others this long: longer than the function's timeout, so a
 /// call that died mid-way is retried rather than taken for a replay forever.
@@ -21,7 +22,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let deps = &deps;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<LambdaFunctionUrlRequest>| async move {
-            Ok::<_, lambda_runtime::Error>(handle(deps, event.payload).await)
+            let answer = handle(deps, &url::callback(event.payload)).await;
+            Ok::<_, lambda_runtime::Error>(url::response(answer))
         },
     ))
     .await

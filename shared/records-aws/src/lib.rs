@@ -6,6 +6,7 @@
 //! - [`links`]: which S3 object versions each OpenText record governs (P3);
 //! - [`object_lock`]: legal holds and retention on object versions, read via HeadObject;
 //! - [`secrets`]: the OpenText service account from Secrets Manager;
+//! - [`signing_keys`]: the callback signing keys from Secrets Manager, re-read when stale;
 //! - [`snapshots`]: the poller's per-node snapshots (conditional on their revision);
 //! - [`policy_source`]: the records policy's text and version (SSM parameter or S3 object);
 //! - [`config`]: SDK clients built once from the environment.
@@ -19,5 +20,6 @@ pub mod policy_source;
 pub mod replay_guard;
 pub mod s3_objects;
 pub mod secrets;
+pub mod signing_keys;
 pub mod snapshots;
 pub mod workflow_store;

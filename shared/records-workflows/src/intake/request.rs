@@ -1,10 +1,20 @@
-//! The pure half of the intake: from a Function URL request to a verified, validated event,
-//! or a refusal with its HTTP status. No I/O, so every refusal is unit tested here.
+//! The pure half of the intake: from an HTTP callback to a verified, validated event, or a
+//! refusal with its HTTP status. No I/O, so every refusal is unit tested here.
 
-use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlRequest;
 use base64::Engine;
 use records_domain::LifecycleEvent;
 use records_domain::callback_signature::{self, SIGNATURE_HEADER, SigningKeys, TIMESTAMP_HEADER};
+
+/// An HTTP call as the intake sees it, whatever carried it (a Lambda Function URL today).
+#[derive(Debug, Clone, Default)]
+pub struct Callback {
+    pub method: Option<String>,
+    pub headers: http::HeaderMap,
+    pub body: Option<String>,
+    /// The body is base64 of the bytes sent (binary or non-UTF-8 bodies).
+    pub is_base64_encoded: bool,
+    pub source_ip: Option<String>,
+}
 
 /// A refused call: the status and a message safe to show the caller (no secrets, no
 /// signatures, no body).
@@ -24,8 +34,8 @@ impl Refusal {
 }
 
 /// Only POST carries an event.
-pub fn require_post(req: &LambdaFunctionUrlRequest) -> Result<(), Refusal> {
-    match req.request_context.http.method.as_deref() {
+pub fn require_post(req: &Callback) -> Result<(), Refusal> {
+    match req.method.as_deref() {
         Some(m) if m.eq_ignore_ascii_case("POST") => Ok(()),
         other => Err(Refusal::new(
             405,
@@ -39,7 +49,7 @@ pub fn require_post(req: &LambdaFunctionUrlRequest) -> Result<(), Refusal> {
 
 /// Events are JSON: anything else is 415 before its body is read. `application/json` (any
 /// parameters, e.g. `; charset=utf-8`) or a `+json` type, compared case-insensitively.
-pub fn require_json(req: &LambdaFunctionUrlRequest) -> Result<(), Refusal> {
+pub fn require_json(req: &Callback) -> Result<(), Refusal> {
     let content_type = header(req, "content-type").unwrap_or_default();
     let media_type = content_type
         .split(';')
@@ -81,7 +91,7 @@ pub fn queue_message(event: &LifecycleEvent) -> Result<String, Refusal> {
 
 /// The raw body bytes (decoding base64 when the Function URL encoded them), refused with 413
 /// above `max` bytes before anything else is done with it.
-pub fn body_bytes(req: &LambdaFunctionUrlRequest, max: usize) -> Result<Vec<u8>, Refusal> {
+pub fn body_bytes(req: &Callback, max: usize) -> Result<Vec<u8>, Refusal> {
     let too_large = || {
         Refusal::new(
             413,
@@ -109,7 +119,7 @@ pub fn body_bytes(req: &LambdaFunctionUrlRequest, max: usize) -> Result<Vec<u8>,
 }
 
 /// A header's value (names are case-insensitive; repeated headers are joined with ", ").
-pub fn header(req: &LambdaFunctionUrlRequest, name: &str) -> Option<String> {
+pub fn header(req: &Callback, name: &str) -> Option<String> {
     let values: Vec<&str> = req
         .headers
         .get_all(name)
@@ -121,7 +131,7 @@ pub fn header(req: &LambdaFunctionUrlRequest, name: &str) -> Option<String> {
 
 /// Signature then timestamp window; any failure is 401 with the reason.
 pub fn authenticate(
-    req: &LambdaFunctionUrlRequest,
+    req: &Callback,
     body: &[u8],
     keys: &SigningKeys,
     now: i64,
@@ -164,9 +174,9 @@ mod tests {
         }
     }
 
-    fn request(body: &str, base64: bool, headers: &[(&str, String)]) -> LambdaFunctionUrlRequest {
-        let mut r = LambdaFunctionUrlRequest::default();
-        r.request_context.http.method = Some("POST".into());
+    fn request(body: &str, base64: bool, headers: &[(&str, String)]) -> Callback {
+        let mut r = Callback::default();
+        r.method = Some("POST".into());
         r.body = Some(body.into());
         r.is_base64_encoded = base64;
         for (k, v) in headers {
@@ -275,7 +285,7 @@ mod tests {
     #[test]
     fn refusals_carry_their_status() {
         let mut get = request(EVENT, false, &[]);
-        get.request_context.http.method = Some("GET".into());
+        get.method = Some("GET".into());
         assert_eq!(require_post(&get).unwrap_err().status, 405);
         let unsigned = request(EVENT, false, &[]);
         let r = authenticate(&unsigned, EVENT.as_bytes(), &keys(), 1000, 300).unwrap_err();

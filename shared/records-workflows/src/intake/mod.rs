@@ -8,14 +8,22 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lambda_events::lambda_function_urls::{
-    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
-};
-use http::HeaderValue;
 use records_aws::replay_guard::{Begin, ReplayGuard};
+use records_aws::signing_keys::KeyRing;
 
-use crate::keys::KeyRing;
-use crate::request::{self, Refusal};
+pub mod request;
+
+pub use request::Callback;
+use request::Refusal;
+
+/// The answer to one callback: an HTTP status and a JSON body (`{"accepted": id}` or
+/// `{"error": …}`), and when to come back for a 503.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: serde_json::Value,
+    pub retry_after_secs: Option<u32>,
+}
 
 /// Built once per cold start.
 pub struct Deps {
@@ -34,16 +42,15 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-/// One callback → one HTTP answer. Never fails the invocation: every outcome is a status.
-pub async fn handle(deps: &Deps, req: LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
-    let source_ip = req
-        .request_context
-        .http
-        .source_ip
-        .clone()
-        .unwrap_or_default();
-    match intake(deps, &req).await {
-        Ok(event_id) => respond(202, serde_json::json!({ "accepted": event_id })),
+/// One callback → one answer. Never fails: every outcome is a status.
+pub async fn handle(deps: &Deps, req: &Callback) -> Answer {
+    let source_ip = req.source_ip.clone().unwrap_or_default();
+    match intake(deps, req).await {
+        Ok(event_id) => Answer {
+            status: 202,
+            body: serde_json::json!({ "accepted": event_id }),
+            retry_after_secs: None,
+        },
         Err(refusal) => {
             tracing::warn!(
                 status = refusal.status,
@@ -51,20 +58,16 @@ pub async fn handle(deps: &Deps, req: LambdaFunctionUrlRequest) -> LambdaFunctio
                 source_ip = %source_ip,
                 "callback refused"
             );
-            let mut resp = respond(
-                refusal.status,
-                serde_json::json!({ "error": refusal.message }),
-            );
-            if refusal.status == 503 {
-                resp.headers
-                    .insert("retry-after", HeaderValue::from_static("5"));
+            Answer {
+                status: refusal.status,
+                body: serde_json::json!({ "error": refusal.message }),
+                retry_after_secs: (refusal.status == 503).then_some(5),
             }
-            resp
         }
     }
 }
 
-async fn intake(deps: &Deps, req: &LambdaFunctionUrlRequest) -> Result<String, Refusal> {
+async fn intake(deps: &Deps, req: &Callback) -> Result<String, Refusal> {
     request::require_post(req)?;
     request::require_json(req)?;
     let body = request::body_bytes(req, deps.max_body_bytes)?;
@@ -133,16 +136,4 @@ async fn intake(deps: &Deps, req: &LambdaFunctionUrlRequest) -> Result<String, R
         "event accepted"
     );
     Ok(event.event_id)
-}
-
-fn respond(status: u16, body: serde_json::Value) -> LambdaFunctionUrlResponse {
-    let mut resp = LambdaFunctionUrlResponse::default();
-    resp.status_code = status as i64;
-    resp.headers
-        .insert("content-type", HeaderValue::from_static("application/json"));
-    resp.headers
-        .insert("cache-control", HeaderValue::from_static("no-store"));
-    resp.body = Some(body.to_string());
-    resp.is_base64_encoded = false;
-    resp
 }
