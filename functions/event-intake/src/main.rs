@@ -47,8 +47,10 @@ async fn build() -> anyhow::Result<Deps> {
     Ok(Deps {
         keys,
         guard,
-        sqs: aws_sdk_sqs::Client::new(&sdk),
-        queue_url: config.lifecycle_queue_url,
+        queue: records_aws::lifecycle_queue::LifecycleQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            config.lifecycle_queue_url,
+        ),
         max_body_bytes: config.max_body_bytes,
         window_secs: config.window_secs,
     })

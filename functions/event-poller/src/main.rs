@@ -53,8 +53,10 @@ async fn build() -> anyhow::Result<(Poller, PolicyHandle, Vec<u64>)> {
         opentext,
         snapshots: SnapshotStore::new(dynamodb.clone(), &table),
         claims: WorkflowStore::new(dynamodb, &table, "claimed", &["done"]),
-        sqs: aws_sdk_sqs::Client::new(&sdk),
-        queue_url: lambda_support::required_env("LIFECYCLE_QUEUE_URL")?,
+        queue: records_aws::lifecycle_queue::LifecycleQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            lambda_support::required_env("LIFECYCLE_QUEUE_URL")?,
+        ),
         watch: Watch::from_policy(&policy.get(), archive_folders.iter().copied()),
     };
     Ok((poller, policy, archive_folders))

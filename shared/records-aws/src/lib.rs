@@ -3,6 +3,7 @@
 //! - [`workflow_store`]: DynamoDB claims, leases, conditional transitions, TTL;
 //! - [`s3_objects`]: object facts, streaming reads that hash while they read, tagging;
 //! - [`replay_guard`]: refusal of replayed callback event ids (conditional writes, TTL);
+//! - [`lifecycle_queue`]: the queue of OpenText lifecycle events (intake, poller → worker);
 //! - [`links`]: which S3 object versions each OpenText record governs (P3);
 //! - [`object_lock`]: legal holds and retention on object versions, read via HeadObject;
 //! - [`secrets`]: the OpenText service account from Secrets Manager;
@@ -14,6 +15,7 @@
 pub mod audit_log;
 pub mod config;
 pub mod hashing;
+pub mod lifecycle_queue;
 pub mod links;
 pub mod object_lock;
 pub mod policy_source;

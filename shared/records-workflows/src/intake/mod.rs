@@ -29,8 +29,7 @@ pub struct Answer {
 pub struct Deps {
     pub keys: KeyRing,
     pub guard: ReplayGuard,
-    pub sqs: aws_sdk_sqs::Client,
-    pub queue_url: String,
+    pub queue: records_aws::lifecycle_queue::LifecycleQueue,
     pub max_body_bytes: usize,
     pub window_secs: u64,
 }
@@ -106,15 +105,8 @@ async fn intake(deps: &Deps, req: &Callback) -> Result<String, Refusal> {
         }
     };
 
-    let sent = deps
-        .sqs
-        .send_message()
-        .queue_url(&deps.queue_url)
-        .message_body(message)
-        .send()
-        .await;
-    if let Err(e) = sent {
-        tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), event_id = %event.event_id, "enqueue failed");
+    if let Err(e) = deps.queue.send(message).await {
+        tracing::error!(error = %e, event_id = %event.event_id, "enqueue failed");
         // Give the id back so the sender's retry of this very call is not taken for a replay.
         if let Err(e) = deps.guard.release(key.as_str(), &token).await {
             tracing::error!(error = %e, "releasing the event id failed; a retry is accepted once its lease expires");

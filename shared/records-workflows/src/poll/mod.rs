@@ -70,8 +70,7 @@ pub struct Poller {
     pub snapshots: SnapshotStore,
     /// Claims of event ids (`event#…`), shared with the intake's replay refusal namespace.
     pub claims: WorkflowStore,
-    pub sqs: aws_sdk_sqs::Client,
-    pub queue_url: String,
+    pub queue: records_aws::lifecycle_queue::LifecycleQueue,
     pub watch: Watch,
 }
 
@@ -206,14 +205,7 @@ impl Poller {
             Err(e) => return Err(PollError::Other(e.to_string())),
         }
         let body = serde_json::to_string(event).expect("plain data");
-        if let Err(e) = self
-            .sqs
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(body)
-            .send()
-            .await
-        {
+        if let Err(e) = self.queue.send(body).await {
             let _ = self.claims.release(key.as_str(), run_id).await;
             return Err(PollError::Other(format!("sending {}: {e}", event.event_id)));
         }
