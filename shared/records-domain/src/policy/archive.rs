@@ -149,107 +149,41 @@ fn parse_attribute_key(s: &str) -> Option<(u64, u32)> {
     Some((c.parse().ok()?, a.parse().ok()?))
 }
 
+/// Findings about the archive section, each under `archive.`.
+struct Findings<'a>(&'a mut Vec<ValidationError>);
+
+impl Findings<'_> {
+    fn push(&mut self, field: &str, message: String) {
+        self.0.push(ValidationError {
+            rule: None,
+            field: format!("archive.{field}"),
+            message,
+        })
+    }
+}
+
 /// Validates the section; every finding names its field under `archive.`.
 pub(crate) fn validate_archive(
     doc: ArchiveDoc,
     errors: &mut Vec<ValidationError>,
 ) -> Option<ArchivePolicy> {
     let before = errors.len();
-    let mut push = |field: &str, message: String| {
-        errors.push(ValidationError {
-            rule: None,
-            field: format!("archive.{field}"),
-            message,
-        })
-    };
-    let mut triggers = Vec::new();
-    match doc.triggers {
-        None => push("triggers", "missing: at least one trigger".into()),
-        Some(t) if t.is_empty() => push("triggers", "empty: at least one trigger".into()),
-        Some(t) => {
-            for (i, t) in t.into_iter().enumerate() {
-                match (t.status, t.folder_id) {
-                    (Some(s), None) if !s.trim().is_empty() => {
-                        triggers.push(ArchiveTrigger::Status(s.trim().to_string()))
-                    }
-                    (Some(_), None) => push(&format!("triggers[{i}].status"), "empty".into()),
-                    (None, Some(0)) => push(
-                        &format!("triggers[{i}].folder_id"),
-                        "must be a positive folder id".into(),
-                    ),
-                    (None, Some(f)) => triggers.push(ArchiveTrigger::FolderId(f)),
-                    _ => push(
-                        &format!("triggers[{i}]"),
-                        "give exactly one of status or folder_id".into(),
-                    ),
-                }
-            }
-        }
-    }
+    let mut f = Findings(errors);
+    let triggers = triggers(doc.triggers, &mut f);
     let versions = match doc.versions.as_deref() {
         None | Some("all") => VersionSelection::All,
         Some("latest") => VersionSelection::Latest,
         Some(v) => {
-            push("versions", format!("{v:?}: expected all or latest"));
+            f.push("versions", format!("{v:?}: expected all or latest"));
             VersionSelection::All
         }
     };
-    let storage_class = match doc.storage_class {
-        None => {
-            push(
-                "storage_class",
-                format!("missing: one of {}", STORAGE_CLASSES.join(", ")),
-            );
-            String::new()
-        }
-        Some(c) if STORAGE_CLASSES.contains(&c.as_str()) => c,
-        Some(c) => {
-            push(
-                "storage_class",
-                format!("{c:?}: expected one of {}", STORAGE_CLASSES.join(", ")),
-            );
-            String::new()
-        }
-    };
-    let retention_mode = match doc.retention_mode.as_deref() {
-        Some("COMPLIANCE") => RetentionMode::Compliance,
-        Some("GOVERNANCE") => RetentionMode::Governance,
-        None => {
-            push("retention_mode", "missing: COMPLIANCE or GOVERNANCE".into());
-            RetentionMode::Compliance
-        }
-        Some(m) => {
-            push(
-                "retention_mode",
-                format!("{m:?}: expected COMPLIANCE or GOVERNANCE"),
-            );
-            RetentionMode::Compliance
-        }
-    };
-    let location_attribute = match doc.location_attribute {
-        None => {
-            push(
-                "location_attribute",
-                "missing: the category attribute that records the archive location".into(),
-            );
-            String::new()
-        }
-        Some(a) => match parse_attribute_key(&a) {
-            Some((c, n)) if c > 0 && n >= 2 => a,
-            _ => {
-                push(
-                    "location_attribute",
-                    format!(
-                        "{a:?}: expected {{category}}_{{attribute}} with attribute >= 2, e.g. \"3100_9\""
-                    ),
-                );
-                String::new()
-            }
-        },
-    };
+    let storage_class = storage_class(doc.storage_class, &mut f);
+    let retention_mode = retention_mode(doc.retention_mode.as_deref(), &mut f);
+    let location_attribute = location_attribute(doc.location_attribute, &mut f);
     let rm_storage = match doc.rm_storage {
         Some(s) if s.trim().is_empty() || s.chars().count() > MAX_RM_STORAGE => {
-            push(
+            f.push(
                 "rm_storage",
                 format!("{s:?}: 1-{MAX_RM_STORAGE} characters"),
             );
@@ -260,13 +194,13 @@ pub(crate) fn validate_archive(
     let release_content = doc.release_content.unwrap_or(false);
     if release_content && versions != VersionSelection::All {
         // Release purges every version: each must have a verified copy first.
-        errors.push(ValidationError {
+        f.0.push(ValidationError {
             rule: None,
             field: "archive.release_content".into(),
             message: "requires `versions: all` (releasing purges every version in OpenText)".into(),
         });
     }
-    (errors.len() == before).then_some(ArchivePolicy {
+    (f.0.len() == before).then_some(ArchivePolicy {
         triggers,
         versions,
         storage_class,
@@ -275,6 +209,96 @@ pub(crate) fn validate_archive(
         location_attribute,
         rm_storage,
     })
+}
+
+fn triggers(doc: Option<Vec<TriggerDoc>>, f: &mut Findings) -> Vec<ArchiveTrigger> {
+    let mut triggers = Vec::new();
+    match doc {
+        None => f.push("triggers", "missing: at least one trigger".into()),
+        Some(t) if t.is_empty() => f.push("triggers", "empty: at least one trigger".into()),
+        Some(t) => {
+            for (i, t) in t.into_iter().enumerate() {
+                match (t.status, t.folder_id) {
+                    (Some(s), None) if !s.trim().is_empty() => {
+                        triggers.push(ArchiveTrigger::Status(s.trim().to_string()))
+                    }
+                    (Some(_), None) => f.push(&format!("triggers[{i}].status"), "empty".into()),
+                    (None, Some(0)) => f.push(
+                        &format!("triggers[{i}].folder_id"),
+                        "must be a positive folder id".into(),
+                    ),
+                    (None, Some(id)) => triggers.push(ArchiveTrigger::FolderId(id)),
+                    _ => f.push(
+                        &format!("triggers[{i}]"),
+                        "give exactly one of status or folder_id".into(),
+                    ),
+                }
+            }
+        }
+    }
+    triggers
+}
+
+fn storage_class(doc: Option<String>, f: &mut Findings) -> String {
+    match doc {
+        None => {
+            f.push(
+                "storage_class",
+                format!("missing: one of {}", STORAGE_CLASSES.join(", ")),
+            );
+            String::new()
+        }
+        Some(c) if STORAGE_CLASSES.contains(&c.as_str()) => c,
+        Some(c) => {
+            f.push(
+                "storage_class",
+                format!("{c:?}: expected one of {}", STORAGE_CLASSES.join(", ")),
+            );
+            String::new()
+        }
+    }
+}
+
+fn retention_mode(doc: Option<&str>, f: &mut Findings) -> RetentionMode {
+    match doc {
+        Some("COMPLIANCE") => RetentionMode::Compliance,
+        Some("GOVERNANCE") => RetentionMode::Governance,
+        None => {
+            f.push("retention_mode", "missing: COMPLIANCE or GOVERNANCE".into());
+            RetentionMode::Compliance
+        }
+        Some(m) => {
+            f.push(
+                "retention_mode",
+                format!("{m:?}: expected COMPLIANCE or GOVERNANCE"),
+            );
+            RetentionMode::Compliance
+        }
+    }
+}
+
+fn location_attribute(doc: Option<String>, f: &mut Findings) -> String {
+    match doc {
+        None => {
+            f.push(
+                "location_attribute",
+                "missing: the category attribute that records the archive location".into(),
+            );
+            String::new()
+        }
+        Some(a) => match parse_attribute_key(&a) {
+            Some((c, n)) if c > 0 && n >= 2 => a,
+            _ => {
+                f.push(
+                    "location_attribute",
+                    format!(
+                        "{a:?}: expected {{category}}_{{attribute}} with attribute >= 2, e.g. \"3100_9\""
+                    ),
+                );
+                String::new()
+            }
+        },
+    }
 }
 
 #[cfg(test)]
