@@ -131,8 +131,34 @@ pub fn diff(
         ));
     }
 
+    out.extend(hold_events(node_id, before, now, observed_at));
+
+    if let (Some(v), Some(old)) = (now.version, before.and_then(|b| b.version))
+        && v > old
+    {
+        let at = when(&now.modify_date);
+        out.push(event(
+            format!("version-{node_id}-{v}"),
+            LifecycleEventType::VersionAdded,
+            node_id,
+            &at,
+            BTreeMap::new(),
+            Some(v),
+        ));
+    }
+    out
+}
+
+/// Each hold application that appeared or went since `before`.
+fn hold_events(
+    node_id: u64,
+    before: Option<&NodeSnapshot>,
+    now: &NodeSnapshot,
+    observed_at: &str,
+) -> Vec<LifecycleEvent> {
     let empty = BTreeSet::new();
     let old_holds = before.map(|b| &b.holds).unwrap_or(&empty);
+    let mut out = Vec::new();
     for h in now.holds.difference(old_holds) {
         let at = if h.date_applied.is_empty() {
             observed_at.to_string()
@@ -157,20 +183,6 @@ pub fn diff(
             observed_at,
             BTreeMap::from([("hold_id".into(), h.hold_id.into())]),
             None,
-        ));
-    }
-
-    if let (Some(v), Some(old)) = (now.version, before.and_then(|b| b.version))
-        && v > old
-    {
-        let at = when(&now.modify_date);
-        out.push(event(
-            format!("version-{node_id}-{v}"),
-            LifecycleEventType::VersionAdded,
-            node_id,
-            &at,
-            BTreeMap::new(),
-            Some(v),
         ));
     }
     out
