@@ -163,30 +163,7 @@ impl WorkflowStore {
         state: &str,
         detail: &str,
     ) -> Result<Claim, StoreError> {
-        let now = now_ms();
-        let mut values = HashMap::from([
-            (":owner".to_string(), s(owner)),
-            (":until".to_string(), n(now + lease.as_millis() as u64)),
-            (":now".to_string(), n(now)),
-            (":zero".to_string(), n(0)),
-            (":one".to_string(), n(1)),
-            (":initial".to_string(), s(state)),
-            (":detail".to_string(), s(detail)),
-        ]);
-        let mut terminal_refs = Vec::new();
-        for (i, t) in self.terminal_states.iter().enumerate() {
-            let name = format!(":t{i}");
-            values.insert(name.clone(), s(t));
-            terminal_refs.push(name);
-        }
-        let not_terminal = if terminal_refs.is_empty() {
-            "attribute_exists(#pk)".to_string()
-        } else {
-            format!("NOT #state IN ({})", terminal_refs.join(", "))
-        };
-        let condition = format!(
-            "attribute_not_exists(#pk) OR (({not_terminal}) AND (attribute_not_exists(lease_expires_at) OR lease_expires_at < :now))"
-        );
+        let (condition, values) = self.claim_condition(owner, lease, state, detail);
         let result = self
             .client
             .update_item()
@@ -226,20 +203,65 @@ impl WorkflowStore {
                     }
                     _ => None,
                 };
-                let item = match old {
-                    Some(attrs) => parse(key, attrs)?,
-                    None => self.get(key).await?.ok_or_else(|| StoreError::Malformed {
-                        key: key.into(),
-                        reason: "claim refused but no item found".into(),
-                    })?,
-                };
-                if self.terminal_states.contains(&item.state.as_str()) {
-                    Ok(Claim::Finished(item))
-                } else {
-                    Ok(Claim::Busy(item))
-                }
+                self.refused_claim(key, old).await
             }
             Err(e) => Err(dynamo_err("UpdateItem(claim)", key, e)),
+        }
+    }
+
+    /// The claim's condition (new, or not terminal with its lease expired) and its values.
+    fn claim_condition(
+        &self,
+        owner: &str,
+        lease: Duration,
+        state: &str,
+        detail: &str,
+    ) -> (String, HashMap<String, AttributeValue>) {
+        let now = now_ms();
+        let mut values = HashMap::from([
+            (":owner".to_string(), s(owner)),
+            (":until".to_string(), n(now + lease.as_millis() as u64)),
+            (":now".to_string(), n(now)),
+            (":zero".to_string(), n(0)),
+            (":one".to_string(), n(1)),
+            (":initial".to_string(), s(state)),
+            (":detail".to_string(), s(detail)),
+        ]);
+        let mut terminal_refs = Vec::new();
+        for (i, t) in self.terminal_states.iter().enumerate() {
+            let name = format!(":t{i}");
+            values.insert(name.clone(), s(t));
+            terminal_refs.push(name);
+        }
+        let not_terminal = if terminal_refs.is_empty() {
+            "attribute_exists(#pk)".to_string()
+        } else {
+            format!("NOT #state IN ({})", terminal_refs.join(", "))
+        };
+        let condition = format!(
+            "attribute_not_exists(#pk) OR (({not_terminal}) AND (attribute_not_exists(lease_expires_at) OR lease_expires_at < :now))"
+        );
+        (condition, values)
+    }
+
+    /// A refused claim: the item as it stands (sent back with the refusal, else read) says
+    /// whether it is finished or busy.
+    async fn refused_claim(
+        &self,
+        key: &str,
+        old: Option<HashMap<String, AttributeValue>>,
+    ) -> Result<Claim, StoreError> {
+        let item = match old {
+            Some(attrs) => parse(key, attrs)?,
+            None => self.get(key).await?.ok_or_else(|| StoreError::Malformed {
+                key: key.into(),
+                reason: "claim refused but no item found".into(),
+            })?,
+        };
+        if self.terminal_states.contains(&item.state.as_str()) {
+            Ok(Claim::Finished(item))
+        } else {
+            Ok(Claim::Busy(item))
         }
     }
 
