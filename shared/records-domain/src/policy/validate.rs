@@ -172,25 +172,7 @@ fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
     for (i, r) in docs.into_iter().enumerate() {
         let name = r.name.clone().unwrap_or_default();
         e.rule = Some((i, name.clone()));
-        match &r.name {
-            None => e.push("name", "missing"),
-            Some(n) if !valid_rule_name(n) => e.push(
-                "name",
-                format!(
-                    "{n:?} must be 1-{MAX_RULE_NAME} characters of letters, digits, '.', '_' or '-'"
-                ),
-            ),
-            Some(n) => {
-                if let Some(first) = names.get(n) {
-                    e.push(
-                        "name",
-                        format!("duplicate: rules[{first}] already uses {n:?}"),
-                    );
-                } else {
-                    names.insert(n.clone(), i);
-                }
-            }
-        }
+        check_rule_name(r.name.as_deref(), i, &mut names, &mut e);
         if let Some((j, other)) = &catch_all {
             e.push(
                 "match",
@@ -223,6 +205,34 @@ fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
             warnings: e.warnings,
         }),
         _ => Err(e.list),
+    }
+}
+
+/// A rule's name: present, well formed, and not used by an earlier rule.
+fn check_rule_name(
+    name: Option<&str>,
+    index: usize,
+    names: &mut BTreeMap<String, usize>,
+    e: &mut Errors,
+) {
+    match name {
+        None => e.push("name", "missing"),
+        Some(n) if !valid_rule_name(n) => e.push(
+            "name",
+            format!(
+                "{n:?} must be 1-{MAX_RULE_NAME} characters of letters, digits, '.', '_' or '-'"
+            ),
+        ),
+        Some(n) => {
+            if let Some(first) = names.get(n) {
+                e.push(
+                    "name",
+                    format!("duplicate: rules[{first}] already uses {n:?}"),
+                );
+            } else {
+                names.insert(n.to_string(), index);
+            }
+        }
     }
 }
 
