@@ -6,12 +6,15 @@
 //! - [`lifecycle_queue`]: the queue of OpenText lifecycle events (intake, poller → worker);
 //! - [`links`]: which S3 object versions each OpenText record governs (P3);
 //! - [`object_lock`]: legal holds and retention on object versions, read via HeadObject;
+//! - [`archive_copies`]: P2's archive copies: PutObject with SHA-256 and Object Lock,
+//!   HeadObject with their checksum;
 //! - [`secrets`]: the OpenText service account from Secrets Manager;
 //! - [`signing_keys`]: the callback signing keys from Secrets Manager, re-read when stale;
 //! - [`snapshots`]: the poller's per-node snapshots (conditional on their revision);
 //! - [`policy_source`]: the records policy's text and version (SSM parameter or S3 object);
 //! - [`config`]: SDK clients built once from the environment.
 
+pub mod archive_copies;
 pub mod audit_log;
 pub mod config;
 pub mod hashing;

@@ -35,6 +35,18 @@ pub enum S3Error {
         code: String,
         message: String,
     },
+    /// S3's final answer to a call whose refusal sending it again cannot change (a body whose
+    /// checksum differs, an invalid Object Lock date, access denied to the archive bucket).
+    /// Only the calls that treat a refusal as final give it ([`crate::archive_copies`]); the
+    /// others give [`S3Error::Refused`].
+    #[error("S3 rejected {op} on s3://{bucket}/{key}: {code}: {message}")]
+    Rejected {
+        op: &'static str,
+        bucket: String,
+        key: String,
+        code: String,
+        message: String,
+    },
     #[error("S3 {op} failed: {message}")]
     Transport { op: &'static str, message: String },
     #[error("tagging s3://{bucket}/{key} would need {count} tags; S3 allows {MAX_TAGS}")]
@@ -45,23 +57,30 @@ pub enum S3Error {
     },
 }
 
+/// The codes S3 answers when it is throttling or failing: another try may succeed.
+pub const RETRYABLE_CODES: &[&str] = &[
+    "SlowDown",
+    "InternalError",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "Throttling",
+];
+
 impl S3Error {
     /// Worth retrying later (throttling, 5xx, network), as opposed to a final answer.
     pub fn is_retryable(&self) -> bool {
         match self {
             S3Error::Transport { .. } => true,
-            S3Error::Refused { code, .. } => matches!(
-                code.as_str(),
-                "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout"
-            ),
+            S3Error::Refused { code, .. } => RETRYABLE_CODES.contains(&code.as_str()),
             _ => false,
         }
     }
 }
 
-/// What records-bridge needs to know about one object version.
+/// What S3 says about one object version (HeadObject and its tags): what records-bridge needs
+/// to know of it. The policy's own view is [`records_domain::ObjectFacts`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectFacts {
+pub struct S3ObjectFacts {
     pub bucket: String,
     pub key: String,
     /// `None` for unversioned buckets.
@@ -131,6 +150,51 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::fmt::Debug>(
     }
 }
 
+/// Like [`classify`], for calls whose refusal is S3's final answer: throttling, 5xx codes
+/// ([`RETRYABLE_CODES`]) and transport trouble (timeouts, dispatch failures, unreadable
+/// answers) stay retryable ([`S3Error::Refused`], [`S3Error::Transport`]); any other answer
+/// is [`S3Error::Rejected`].
+pub(crate) fn classify_final<E: ProvideErrorMetadata + std::fmt::Debug>(
+    op: &'static str,
+    bucket: &str,
+    key: &str,
+    err: aws_sdk_s3::error::SdkError<E>,
+) -> S3Error {
+    use aws_sdk_s3::error::SdkError;
+    if matches!(
+        err,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+    ) {
+        return S3Error::Transport {
+            op,
+            message: format!("{err:?}"),
+        };
+    }
+    let code = err.code().unwrap_or("Unknown").to_string();
+    let message = err
+        .message()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{err:?}"));
+    let (bucket, key) = (bucket.to_string(), key.to_string());
+    if RETRYABLE_CODES.contains(&code.as_str()) {
+        S3Error::Refused {
+            op,
+            bucket,
+            key,
+            code,
+            message,
+        }
+    } else {
+        S3Error::Rejected {
+            op,
+            bucket,
+            key,
+            code,
+            message,
+        }
+    }
+}
+
 impl S3Objects {
     pub fn new(client: aws_sdk_s3::Client) -> Self {
         Self { client }
@@ -147,7 +211,7 @@ impl S3Objects {
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
-    ) -> Result<ObjectFacts, S3Error> {
+    ) -> Result<S3ObjectFacts, S3Error> {
         let head = async {
             self.client
                 .head_object()
@@ -165,7 +229,7 @@ impl S3Objects {
                 return Err(e);
             }
         };
-        Ok(ObjectFacts {
+        Ok(S3ObjectFacts {
             bucket: bucket.to_string(),
             key: key.to_string(),
             version_id: head

@@ -52,6 +52,9 @@ impl From<S3Error> for StepError {
         match e {
             // The version is gone: nothing a retry can bring back.
             S3Error::NotFound { .. } => StepError::Permanent(format!("S3: {e}")),
+            // S3's final answer to a call that treats refusals as final (an archive copy's
+            // bad digest, invalid lock date, access denied): sending it again changes nothing.
+            S3Error::Rejected { .. } => StepError::Permanent(format!("S3: {e}")),
             // Throttling, 5xx, access denied or a missing bucket (deployment faults): retry,
             // and let the DLQ hold the event with the reason.
             _ => StepError::Retry(format!("S3: {e}")),
@@ -267,6 +270,41 @@ mod tests {
             key: "k".into(),
             code: "AccessDenied".into(),
             message: "denied".into(),
+        }));
+    }
+
+    #[test]
+    fn s3_final_answers_fail_throttling_and_transport_retry() {
+        let rejected = |code: &str| S3Error::Rejected {
+            op: "PutObject",
+            bucket: "archive".into(),
+            key: "archive/1/v1/f".into(),
+            code: code.into(),
+            message: "no".into(),
+        };
+        for code in [
+            "AccessDenied",
+            "InvalidRequest",
+            "BadDigest",
+            "NoSuchBucket",
+        ] {
+            assert!(!retry(rejected(code)), "{code}");
+        }
+        for code in records_aws::s3_objects::RETRYABLE_CODES {
+            assert!(
+                retry(S3Error::Refused {
+                    op: "PutObject",
+                    bucket: "archive".into(),
+                    key: "k".into(),
+                    code: code.to_string(),
+                    message: "busy".into(),
+                }),
+                "{code}"
+            );
+        }
+        assert!(retry(S3Error::Transport {
+            op: "HeadObject",
+            message: "timeout".into()
         }));
     }
 

@@ -11,69 +11,31 @@
 
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_s3::primitives::{ByteStream, DateTime};
-use aws_sdk_s3::types::{
-    ChecksumAlgorithm, ChecksumMode, ObjectLockLegalHoldStatus, ObjectLockMode, StorageClass,
-};
-use base64::Engine;
 use futures_util::{StreamExt, TryStreamExt};
+use records_aws::archive_copies::{CopyLock, NewCopy, StoredCopy, sha256_b64 as b64};
 use records_aws::object_lock::ObjectLock;
-use records_domain::ObjectVersion;
-use records_domain::archive::{ArchivedCopy, PlannedCopy};
-use records_domain::retention::RetentionTarget;
-use records_domain::{AuditAction, Outcome};
+use records_domain::archive::{ArchiveState, ArchivedCopy, PlannedCopy};
+use records_domain::retention::{LockMode, RetentionTarget};
+use records_domain::{AuditAction, ObjectVersion, Outcome};
 use sha2::{Digest, Sha256};
 
-use super::s3err::s3_error;
 use super::{Run, StepError};
 use crate::governance::opentext_side::holds_in_force;
 
 /// Largest object one PutObject accepts.
 const MAX_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
-fn b64(hex_sha: &str) -> String {
-    let raw = hex::decode(hex_sha).unwrap_or_default();
-    base64::engine::general_purpose::STANDARD.encode(raw)
-}
-
-/// What HeadObject says about an archive object.
-pub(crate) struct Stored {
-    pub version_id: Option<String>,
-    pub size: u64,
-    /// Base64 SHA-256 as S3 stores it (None when the object was written without one).
-    pub sha256_b64: Option<String>,
-    pub retain_until: Option<DateTime>,
-    pub lock_mode: Option<String>,
-    pub legal_hold: bool,
-}
-
+/// HeadObject (with its checksum) of an archive object; `None` when there is none. S3's
+/// refusals are final, its throttling and outages retried (`records_aws::archive_copies`).
 pub(crate) async fn head(
     run: &Run<'_>,
     key: &str,
     version_id: Option<&str>,
-) -> Result<Option<Stored>, StepError> {
-    let out = run
-        .deps
-        .s3
-        .head_object()
-        .bucket(&run.progress.bucket)
-        .key(key)
-        .set_version_id(version_id.map(str::to_string))
-        .checksum_mode(ChecksumMode::Enabled)
-        .send()
-        .await;
-    match out {
-        Ok(h) => Ok(Some(Stored {
-            version_id: h.version_id().map(str::to_string),
-            size: h.content_length().unwrap_or(-1).max(0) as u64,
-            sha256_b64: h.checksum_sha256().map(str::to_string),
-            retain_until: h.object_lock_retain_until_date().cloned(),
-            lock_mode: h.object_lock_mode().map(|m| m.as_str().to_string()),
-            legal_hold: h.object_lock_legal_hold_status() == Some(&ObjectLockLegalHoldStatus::On),
-        })),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
-        Err(e) => Err(s3_error("HeadObject", key, e)),
-    }
+) -> Result<Option<StoredCopy>, StepError> {
+    Ok(run
+        .copies
+        .head(&run.progress.bucket, key, version_id)
+        .await?)
 }
 
 /// Streams one OpenText version through SHA-256: (size, hex digest).
@@ -131,7 +93,7 @@ pub(crate) async fn copy_remaining(run: &mut Run<'_>) -> Result<(), StepError> {
     for planned in todo {
         let copy = copy_one(run, &planned).await?;
         run.progress.copies.push(copy);
-        run.save(records_domain::archive::states::COPYING).await?;
+        run.save(ArchiveState::Copying).await?;
         run.deps.crash_point("copied");
     }
     Ok(())
@@ -205,55 +167,41 @@ async fn put(
             h.1 += chunk.len() as u64;
         }
     });
-    let body = ByteStream::from_body_1_x(reqwest::Body::wrap_stream(stream));
     let policy = run.policy;
-    let mut req = run
-        .deps
-        .s3
-        .put_object()
-        .bucket(&run.progress.bucket)
-        .key(&p.key)
-        .body(body)
-        .content_length(size as i64)
-        // The algorithm names the header S3 (and moto's Object Lock check) expects; the value
-        // is ours, so the SDK does not hash the stream again.
-        .checksum_algorithm(ChecksumAlgorithm::Sha256)
-        .checksum_sha256(b64(sha256))
-        .storage_class(StorageClass::from(policy.storage_class.as_str()))
-        .metadata("otcs-node-id", run.node_id.to_string())
-        .metadata("otcs-version", p.version_number.to_string())
-        .metadata("otcs-sha256", sha256)
-        .metadata(
+    // No date can say an awaiting-event or permanent retention yet: a legal hold keeps the
+    // copy until P3 sets the date, and the retention tag says why.
+    let lock = match &run.progress.lock {
+        Some(RetentionTarget::Until { at }) => CopyLock::Retain {
+            mode: LockMode::from(policy.retention_mode),
+            until_epoch_secs: at.unix_timestamp(),
+        },
+        Some(target) => CopyLock::RetentionTag(target.hold_tag().unwrap_or_default()),
+        None => CopyLock::None,
+    };
+    let metadata = [
+        ("otcs-node-id", run.node_id.to_string()),
+        ("otcs-version", p.version_number.to_string()),
+        ("otcs-sha256", sha256.to_string()),
+        (
             "source",
             format!("otcs:node/{}/version/{}", run.node_id, p.version_number),
-        );
-    match &run.progress.lock {
-        Some(RetentionTarget::Until { at }) => {
-            req = req
-                .object_lock_mode(ObjectLockMode::from(policy.retention_mode.as_str()))
-                .object_lock_retain_until_date(DateTime::from_secs(at.unix_timestamp()));
-        }
-        Some(target) => {
-            // No date can say it yet: a legal hold keeps the copy until P3 sets the date.
-            req = req.tagging(format!(
-                "{}={}",
-                records_domain::retention::RETENTION_TAG,
-                target.hold_tag().unwrap_or_default()
-            ));
-        }
-        None => {}
-    }
-    // Under an OpenText hold (or a retention without a date) the copy is held from the start.
-    if run
-        .progress
-        .copy_legal_hold_wanted(!run.progress.holds.is_empty())
-    {
-        req = req.object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On);
-    }
-    let out = req
-        .send()
-        .await
-        .map_err(|e| s3_error("PutObject", &p.key, e))?;
+        ),
+    ];
+    let copy = NewCopy {
+        bucket: &run.progress.bucket,
+        key: &p.key,
+        size,
+        sha256,
+        storage_class: &policy.storage_class,
+        metadata: &metadata,
+        lock,
+        // Under an OpenText hold (or a retention without a date) the copy is held from the
+        // start.
+        legal_hold: run
+            .progress
+            .copy_legal_hold_wanted(!run.progress.holds.is_empty()),
+    };
+    let version_id = run.copies.put(&copy, stream).await?;
     let (h, n) = {
         let g = second
             .lock()
@@ -268,7 +216,7 @@ async fn put(
         )));
     }
     tracing::info!(key = %p.key, version = p.version_number, size, "archive copy written");
-    Ok(out.version_id().map(str::to_string))
+    Ok(version_id)
 }
 
 /// HeadObject per copy: size and SHA-256 must equal OpenText's, and the copy must be locked.
@@ -303,7 +251,7 @@ pub(crate) async fn verify_all(run: &mut Run<'_>) -> Result<(), StepError> {
         let locked = match &run.progress.lock {
             Some(RetentionTarget::Until { .. }) => {
                 stored.retain_until.is_some()
-                    && stored.lock_mode.as_deref() == Some(run.policy.retention_mode.as_str())
+                    && stored.lock_mode == Some(LockMode::from(run.policy.retention_mode))
             }
             Some(_) => stored.legal_hold,
             None => true,

@@ -16,12 +16,13 @@
 
 mod copy;
 mod record;
-mod s3err;
 
 use record::Release;
+use records_aws::archive_copies::ArchiveCopies;
 use records_aws::workflow_store::WorkflowStore;
-use records_domain::archive::{ArchiveProgress, archive_workflow_key, states};
+use records_domain::archive::{ArchiveProgress, ArchiveState, archive_workflow_key, states};
 use records_domain::policy::ArchivePolicy;
+use records_domain::workflow::WorkflowState;
 use records_domain::{AuditAction, AuditEvent, IdempotencyKey, LifecycleEvent, Outcome};
 
 use crate::governance::opentext_side::holds_in_force;
@@ -82,7 +83,7 @@ pub async fn on_hold_removed(
             event.node_id
         )));
     };
-    if states::TERMINAL.contains(&state.as_str()) {
+    if ArchiveState::parse(&state).is_some_and(ArchiveState::is_terminal) {
         return Ok(Handled::Nothing(format!(
             "the archive of node {} is {state}",
             event.node_id
@@ -117,7 +118,7 @@ fn workflow_store(deps: &Deps) -> WorkflowStore {
     )
 }
 
-/// The node's archive item, if there is one: its state and progress.
+/// The node's archive item, if there is one: its state (as stored) and progress.
 pub(crate) async fn archive_of(
     deps: &Deps,
     node_id: u64,
@@ -194,13 +195,28 @@ async fn claim_and_drive(
         inv,
         policy,
         ot: deps.opentext.with_deadline(inv.opentext_deadline()),
+        copies: ArchiveCopies::new(deps.s3.clone()),
         lease: lease.clone(),
         key,
         node_id: event.node_id,
-        state: item.state.clone(),
+        state: ArchiveState::Claimed,
         progress,
     };
-    let result = run.drive().await;
+    let result = match ArchiveState::parse(&item.state) {
+        Some(state) => {
+            run.state = state;
+            run.drive().await
+        }
+        None => {
+            // Not a state this workflow has: failed from the state as stored.
+            let reason = format!("unknown archive state {:?}", item.state);
+            return lease
+                .settle(Err(StepError::Permanent(reason)), |reason| async move {
+                    run.record_failure(&item.state, &reason).await
+                })
+                .await;
+        }
+    };
     match lease
         .settle(result, |reason| async move { run.fail(&reason).await })
         .await?
@@ -228,38 +244,41 @@ pub(crate) struct Run<'a> {
     pub inv: &'a Invocation,
     pub policy: &'a ArchivePolicy,
     pub ot: opentext_client::Client,
+    /// The archive bucket's copies (S3 calls).
+    pub copies: ArchiveCopies,
     pub lease: Lease,
     pub key: IdempotencyKey,
     pub node_id: u64,
-    pub state: String,
+    pub state: ArchiveState,
     pub progress: ArchiveProgress,
 }
 
 impl Run<'_> {
     async fn drive(&mut self) -> Result<Archived, StepError> {
+        use ArchiveState as S;
         loop {
-            match self.state.as_str() {
-                states::CLAIMED => {
+            match self.state {
+                S::Claimed => {
                     record::plan(self).await?;
-                    self.save(states::COPYING).await?;
+                    self.save(S::Copying).await?;
                 }
-                states::COPYING => {
+                S::Copying => {
                     copy::copy_remaining(self).await?;
                     copy::verify_all(self).await?;
-                    self.save(states::VERIFIED).await?;
+                    self.save(S::Verified).await?;
                     self.deps.crash_point("verified");
                 }
-                states::VERIFIED => {
+                S::Verified => {
                     record::locate(self).await?;
-                    self.save(states::LOCATED).await?;
+                    self.save(S::Located).await?;
                     self.deps.crash_point("located");
                 }
-                states::LOCATED | states::RELEASE_DEFERRED | states::RELEASE_REFUSED
+                S::Located | S::ReleaseDeferred | S::ReleaseRefused
                     if self.policy.release_content =>
                 {
                     match record::release(self).await? {
                         Release::Done => {
-                            self.save(states::RELEASED).await?;
+                            self.save(S::Released).await?;
                             self.deps.crash_point("released");
                         }
                         Release::Deferred(holds) => return self.defer(holds).await,
@@ -269,19 +288,17 @@ impl Run<'_> {
                         }
                     }
                 }
-                states::LOCATED
-                | states::RELEASE_DEFERRED
-                | states::RELEASE_REFUSED
-                | states::RELEASED => {
+                S::Located | S::ReleaseDeferred | S::ReleaseRefused | S::Released => {
                     self.progress.reason = None;
                     let detail = self.detail();
+                    let done = self.legal_move(S::Done)?;
                     self.lease
                         .store
                         .finish(
                             self.key.as_str(),
                             &self.lease.owner,
-                            &self.state,
-                            states::DONE,
+                            self.state.as_str(),
+                            done.as_str(),
                             &detail,
                         )
                         .await?;
@@ -290,16 +307,18 @@ impl Run<'_> {
                         self.progress.copies.len(),
                         self.node_id,
                         self.progress.location(self.node_id),
-                        if self.state == states::RELEASED {
+                        if self.state == S::Released {
                             "; OpenText content released"
                         } else {
                             ""
                         }
                     )));
                 }
-                other => {
+                // Claimed as finished, never driven (the claim returns them as such).
+                S::Done | S::Failed => {
                     return Err(StepError::Permanent(format!(
-                        "unknown archive state {other:?}"
+                        "the archive of node {} is already {}",
+                        self.node_id, self.state
                     )));
                 }
             }
@@ -318,7 +337,7 @@ impl Run<'_> {
         );
         self.progress.holds = holds.clone();
         self.progress.reason = Some(reason.clone());
-        self.save(states::RELEASE_DEFERRED).await?;
+        self.save(ArchiveState::ReleaseDeferred).await?;
         let tag = holds
             .iter()
             .map(i64::to_string)
@@ -353,7 +372,7 @@ impl Run<'_> {
     async fn refused(&mut self, reason: &str) {
         tracing::error!(reason, state = %self.state, "release refused by OpenText");
         self.progress.reason = Some(reason.to_string());
-        if let Err(e) = self.save(states::RELEASE_REFUSED).await {
+        if let Err(e) = self.save(ArchiveState::ReleaseRefused).await {
             tracing::warn!(error = ?e, "could not record the refused release");
         }
         use sha2::Digest;
@@ -390,26 +409,47 @@ impl Run<'_> {
         serde_json::to_string(&self.progress).unwrap_or_else(|_| "{}".into())
     }
 
+    /// The archive's table says whether `to` may follow the current state: a move it does not
+    /// list is a bug in this workflow, failed with that reason, never saved.
+    fn legal_move(&self, to: ArchiveState) -> Result<ArchiveState, StepError> {
+        self.state.move_to(to).map_err(|e| {
+            StepError::Permanent(format!(
+                "{e} on node {}: a bug in the archive workflow, not saved",
+                self.node_id
+            ))
+        })
+    }
+
     /// Saves the progress and moves to `to` (the same state saves progress within a step).
-    pub(crate) async fn save(&mut self, to: &str) -> Result<(), StepError> {
+    pub(crate) async fn save(&mut self, to: ArchiveState) -> Result<(), StepError> {
+        let to = self.legal_move(to)?;
         let detail = self.detail();
         self.lease
             .store
             .transition(
                 self.key.as_str(),
                 &self.lease.owner,
-                &self.state,
-                to,
+                self.state.as_str(),
+                to.as_str(),
                 &detail,
                 self.lease.duration,
             )
             .await?;
-        self.state = to.to_string();
+        self.state = to;
         Ok(())
     }
 
     async fn fail(&mut self, reason: &str) {
-        tracing::error!(reason, state = %self.state, "archive failed");
+        if let Err(e) = self.legal_move(ArchiveState::Failed) {
+            tracing::error!(error = %e, reason, "could not record the archive failure");
+            return;
+        }
+        self.record_failure(self.state.as_str(), reason).await;
+    }
+
+    /// Records `failed` (audit event, reason, the item finished) from the state as stored.
+    async fn record_failure(&mut self, from: &str, reason: &str) {
+        tracing::error!(reason, state = from, "archive failed");
         self.audit(
             self.event(AuditAction::Archive, Outcome::Failed, "failed")
                 .with_reason(reason),
@@ -423,7 +463,7 @@ impl Run<'_> {
             .finish(
                 self.key.as_str(),
                 &self.lease.owner,
-                &self.state,
+                from,
                 states::FAILED,
                 &detail,
             )

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use opentext_client::model::RecordUpdate;
 use opentext_client::{BytesSource, Provenance, VersionOptions};
-use records_domain::archive::{PlannedCopy, STUB_DESCRIPTION, archive_key, states};
+use records_domain::archive::{ArchiveState, PlannedCopy, STUB_DESCRIPTION, archive_key};
 use records_domain::policy::VersionSelection;
 use records_domain::retention::{RetentionTarget, StageRule, retention_target};
 use records_domain::{AuditAction, EXTERNAL_IDENTITY_TYPE, Outcome};
@@ -212,7 +212,7 @@ pub(crate) async fn release(run: &mut Run<'_>) -> Result<Release, StepError> {
         }
     };
     run.progress.stub_version = u32::try_from(stub).ok();
-    run.save(states::LOCATED).await?;
+    run.save(ArchiveState::Located).await?;
     run.deps.crash_point("stub_added");
     let newest = run.ot.list_versions(id).await?;
     if newest.last().map(|v| v.version_number) != Some(stub) {

@@ -20,7 +20,7 @@ use crate::runner::StepError;
 use crate::{Invocation, now_rfc3339};
 
 pub const FLAG_PREFIX: &str = "[records-bridge] S3 delete marker";
-const NODE_TAG: &str = "records-bridge:node-id";
+const NODE_TAG: &str = records_domain::tags::NODE_ID;
 
 /// The flag line for one delete marker.
 pub fn flag_line(event: &ObjectEvent) -> String {

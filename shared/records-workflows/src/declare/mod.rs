@@ -21,7 +21,7 @@ pub mod s3_source;
 
 use records_aws::audit_log::AuditLog;
 use records_aws::links::LinkStore;
-use records_aws::s3_objects::{ObjectFacts as S3Facts, S3Error, S3Objects};
+use records_aws::s3_objects::{S3Error, S3ObjectFacts, S3Objects};
 use records_aws::workflow_store::WorkflowStore;
 use records_domain::{
     AuditAction, AuditEvent, Decision, DeclarationState, IdempotencyKey, ObjectFacts,
@@ -95,7 +95,7 @@ pub enum Declared {
 
 /// The idempotency key: from the event when it names a version, else from the facts
 /// (unversioned buckets need the ETag to tell overwrites apart).
-fn key_for(event: &ObjectEvent, facts: Option<&S3Facts>) -> IdempotencyKey {
+fn key_for(event: &ObjectEvent, facts: Option<&S3ObjectFacts>) -> IdempotencyKey {
     let version = facts
         .and_then(|f| f.version_id.as_deref())
         .or(event.version_id.as_deref());
@@ -278,7 +278,7 @@ async fn declare_older_versions(
 }
 
 /// The object as the policy sees it.
-pub(crate) fn policy_facts(f: &S3Facts, event: &ObjectEvent) -> ObjectFacts {
+pub(crate) fn policy_facts(f: &S3ObjectFacts, event: &ObjectEvent) -> ObjectFacts {
     ObjectFacts {
         bucket: f.bucket.clone(),
         key: f.key.clone(),
@@ -298,7 +298,7 @@ pub(crate) fn policy_facts(f: &S3Facts, event: &ObjectEvent) -> ObjectFacts {
 /// For a governed version, the progress a new item starts with: `claimed → uploading`
 /// under the plan, taken in the claim itself. `None` leaves the decision to [`Run::drive`]
 /// (skips and policy failures are recorded there).
-fn first_step(deps: &Deps, facts: &S3Facts, event: &ObjectEvent) -> Option<Progress> {
+fn first_step(deps: &Deps, facts: &S3ObjectFacts, event: &ObjectEvent) -> Option<Progress> {
     let Decision::Govern(plan) = deps.policy.get().evaluate(&policy_facts(facts, event)) else {
         return None;
     };

@@ -19,7 +19,7 @@ pub(crate) struct Run<'a> {
     pub inv: &'a Invocation,
     pub key: IdempotencyKey,
     pub lease: Lease,
-    pub facts: records_aws::s3_objects::ObjectFacts,
+    pub facts: records_aws::s3_objects::S3ObjectFacts,
     pub event: &'a ObjectEvent,
     pub progress: Progress,
 }
@@ -202,8 +202,14 @@ impl Run<'_> {
     async fn tag(&self) -> Result<(), StepError> {
         let node_id = self.progress.node_id.unwrap_or_default();
         let tags = BTreeMap::from([
-            ("records-bridge:node-id".to_string(), node_id.to_string()),
-            ("records-bridge:state".to_string(), "declared".to_string()),
+            (
+                records_domain::tags::NODE_ID.to_string(),
+                node_id.to_string(),
+            ),
+            (
+                records_domain::tags::STATE.to_string(),
+                records_domain::tags::DECLARED.to_string(),
+            ),
         ]);
         match self
             .deps

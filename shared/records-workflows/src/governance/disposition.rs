@@ -11,7 +11,7 @@ use crate::StepError;
 use crate::lifecycle::Handled;
 
 pub const SCOPE: &str = "disposition-tag";
-pub const DISPOSITION_TAG: &str = "records-bridge:disposition";
+pub const DISPOSITION_TAG: &str = records_domain::tags::DISPOSITION;
 
 /// S3 tag values: at most 256 of letters, digits, spaces and `+ - = . _ : / @`.
 pub fn tag_value(status: &str) -> String {
