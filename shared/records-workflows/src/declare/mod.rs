@@ -155,31 +155,44 @@ async fn declare_version(
     }
     let facts = match facts {
         Ok(f) => f,
-        Err(S3Error::NotFound { .. }) => {
-            let reason = "the object version no longer exists in S3".to_string();
-            let ev = audit_event(
-                deps,
-                inv,
-                &key_for(event, None),
-                AuditAction::Declare,
-                AuditOutcome::Skipped,
-                "gone",
-            )
-            .with_object(ObjectVersion::new(
-                &event.bucket,
-                &event.key,
-                event.version_id.as_deref(),
-            ))
-            .with_reason(&reason);
-            deps.audit.append(&ev).await?;
-            return Ok(Declared::Skipped { reason });
-        }
+        Err(S3Error::NotFound { .. }) => return gone(deps, event, inv).await,
         Err(e) => return Err(StepError::Retry(format!("S3: {e}"))),
     };
     if let Some(versions) = versions {
         let versions = versions.map_err(|e| StepError::Retry(format!("S3: {e}")))?;
         declare_older_versions(deps, event, &versions, inv).await?;
     }
+    claim_and_run(deps, event, inv, facts).await
+}
+
+/// The version was deleted before it could be declared: audited as skipped, settled.
+async fn gone(deps: &Deps, event: &ObjectEvent, inv: &Invocation) -> Result<Declared, StepError> {
+    let reason = "the object version no longer exists in S3".to_string();
+    let ev = audit_event(
+        deps,
+        inv,
+        &key_for(event, None),
+        AuditAction::Declare,
+        AuditOutcome::Skipped,
+        "gone",
+    )
+    .with_object(ObjectVersion::new(
+        &event.bucket,
+        &event.key,
+        event.version_id.as_deref(),
+    ))
+    .with_reason(&reason);
+    deps.audit.append(&ev).await?;
+    Ok(Declared::Skipped { reason })
+}
+
+/// Claims the version's workflow item and drives it through the one runner.
+async fn claim_and_run(
+    deps: &Deps,
+    event: &ObjectEvent,
+    inv: &Invocation,
+    facts: S3ObjectFacts,
+) -> Result<Declared, StepError> {
     let key = key_for(event, Some(&facts));
     let owner = format!("{}/{}", inv.request_id, uuid::Uuid::new_v4());
     // A governed version starts in `uploading` with its plan, in the claim's own write.

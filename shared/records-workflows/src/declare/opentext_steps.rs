@@ -180,56 +180,21 @@ pub(crate) async fn upload(
     let ot = service_client(run).await?;
     cancel_abandoned_session(run, &ot).await;
     let folder = folder_id as i64;
-    let identity = run.key.external_identity();
     let mut name = name.to_string();
     // Lookups: the plan's name, a repeat after losing a create race, the disambiguated name.
     for _ in 0..4 {
-        let existing = ot.find_child_by_name(folder, &name).await?;
-        let node = match existing {
-            Some(node) => node,
-            None => {
-                let upload = prepare(run, &plan, &name).await?;
-                let opts = CreateOptions {
-                    description: Some(description(&plan)),
-                    provenance: provenance(run),
-                    upload_session: Some(session_hook(run)),
-                    ..Default::default()
-                };
-                match ot
-                    .create_document(folder, &name, upload.source(), &opts)
-                    .await
-                {
-                    Ok(node) => return finish_upload(run, node.id as u64, 1, &upload),
-                    Err(OtError::NameExists { .. }) => {
-                        match ot.find_child_by_name(folder, &name).await? {
-                            // Lost a race to a concurrent create: judge that document next turn.
-                            Some(_) => continue,
-                            // Taken, but not by anything the service account can see.
-                            None => {
-                                name = clash(run, &plan, &name, None)?;
-                                continue;
-                            }
-                        }
-                    }
-                    Err(e) => return Err(e.into()),
+        let Some(node) = ot.find_child_by_name(folder, &name).await? else {
+            match create(run, &ot, &plan, folder, &name).await? {
+                Created::Uploaded(done) => return Ok(done),
+                Created::LostRace => continue,
+                Created::TakenUnseen => {
+                    name = clash(run, &plan, &name, None)?;
+                    continue;
                 }
             }
         };
-        if let Some(v) = ot
-            .find_version_by_external_identity(node.id, &identity)
-            .await?
-        {
-            // An earlier attempt uploaded this version, then died before saying so.
-            tracing::info!(
-                node_id = node.id,
-                version = v.version_number,
-                "adopting the version an earlier attempt uploaded"
-            );
-            let sha256 = match run.progress.sha256.clone() {
-                Some(s) => s,
-                None => hash_s3_object(run).await?,
-            };
-            return Ok((node.id as u64, v.version_number as u32, sha256));
+        if let Some(adopted) = adopt(run, &ot, node.id).await? {
+            return Ok(adopted);
         }
         if !is_this_objects_document(run, &node).await? {
             name = clash(run, &plan, &name, Some(node.id as u64))?;
@@ -254,6 +219,62 @@ pub(crate) async fn upload(
     Err(StepError::Retry(format!(
         "document {name:?} in folder {folder_id} kept changing while uploading"
     )))
+}
+
+/// How creating the document under a free-looking name went.
+enum Created {
+    Uploaded((u64, u32, String)),
+    /// "Name exists", and now the lookup finds it: a concurrent create won; judge it.
+    LostRace,
+    /// "Name exists", but for nothing the service account can see.
+    TakenUnseen,
+}
+
+async fn create(
+    run: &mut Run<'_>,
+    ot: &opentext_client::Client,
+    plan: &Plan,
+    folder: i64,
+    name: &str,
+) -> Result<Created, StepError> {
+    let upload = prepare(run, plan, name).await?;
+    let opts = CreateOptions {
+        description: Some(description(plan)),
+        provenance: provenance(run),
+        upload_session: Some(session_hook(run)),
+        ..Default::default()
+    };
+    match ot.create_document(folder, name, upload.source(), &opts).await {
+        Ok(node) => Ok(Created::Uploaded(finish_upload(run, node.id as u64, 1, &upload)?)),
+        Err(OtError::NameExists { .. }) => Ok(match ot.find_child_by_name(folder, name).await? {
+            Some(_) => Created::LostRace,
+            None => Created::TakenUnseen,
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The version an earlier attempt uploaded to `node_id` and died before saying so (found by
+/// this item's `external_identity`), if any.
+async fn adopt(
+    run: &Run<'_>,
+    ot: &opentext_client::Client,
+    node_id: i64,
+) -> Result<Option<(u64, u32, String)>, StepError> {
+    let identity = run.key.external_identity();
+    let Some(v) = ot.find_version_by_external_identity(node_id, &identity).await? else {
+        return Ok(None);
+    };
+    tracing::info!(
+        node_id,
+        version = v.version_number,
+        "adopting the version an earlier attempt uploaded"
+    );
+    let sha256 = match run.progress.sha256.clone() {
+        Some(s) => s,
+        None => hash_s3_object(run).await?,
+    };
+    Ok(Some((node_id as u64, v.version_number as u32, sha256)))
 }
 
 fn finish_upload(
