@@ -175,10 +175,12 @@ mod tests {
     }
 
     fn request(body: &str, base64: bool, headers: &[(&str, String)]) -> Callback {
-        let mut r = Callback::default();
-        r.method = Some("POST".into());
-        r.body = Some(body.into());
-        r.is_base64_encoded = base64;
+        let mut r = Callback {
+            method: Some("POST".into()),
+            body: Some(body.into()),
+            is_base64_encoded: base64,
+            ..Callback::default()
+        };
         for (k, v) in headers {
             r.headers.append(
                 http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
