@@ -169,48 +169,7 @@ pub(crate) async fn release(run: &mut Run<'_>) -> Result<Release, StepError> {
         super::copy::hold_copies(run, false).await?;
         run.progress.holds.clear();
     }
-    let stub_identity = run.key.external_identity();
-    let versions = run.ot.list_versions(id).await?;
-    let is_stub = |v: &opentext_client::model::Version| {
-        v.external_identity.as_deref() == Some(stub_identity.as_str())
-    };
-    let unarchived: Vec<i64> = versions
-        .iter()
-        .filter(|v| !is_stub(v))
-        .filter(|v| {
-            !run.progress
-                .planned
-                .iter()
-                .any(|p| i64::from(p.version_number) == v.version_number)
-        })
-        .map(|v| v.version_number)
-        .collect();
-    if !unarchived.is_empty() {
-        return Err(permanent(format!(
-            "version(s) {unarchived:?} of node {id} are not archived; its content is not released"
-        )));
-    }
-    let stub = match versions.iter().find(|v| is_stub(v)) {
-        Some(v) => v.version_number,
-        None => {
-            let text = run.progress.stub_text(run.node_id);
-            let opts = VersionOptions {
-                description: Some(STUB_DESCRIPTION.into()),
-                provenance: Provenance {
-                    external_source: Some("cloud_storage".into()),
-                    external_identity: Some(stub_identity.clone()),
-                    external_identity_type: Some(EXTERNAL_IDENTITY_TYPE.into()),
-                },
-                ..Default::default()
-            };
-            let source =
-                BytesSource::new(text.into_bytes(), "ARCHIVED.txt").with_mime_type("text/plain");
-            run.ot
-                .add_version(id, Arc::new(source), &opts)
-                .await?
-                .version_number
-        }
-    };
+    let stub = ensure_stub(run).await?;
     run.progress.stub_version = u32::try_from(stub).ok();
     run.save(ArchiveState::Located).await?;
     run.deps.crash_point("stub_added");
@@ -221,30 +180,10 @@ pub(crate) async fn release(run: &mut Run<'_>) -> Result<Release, StepError> {
         )));
     }
     if let Err(e) = run.ot.purge_versions(id, 1).await {
-        let refusal = StepError::from(e);
-        let StepError::Permanent(answer) = refusal else {
-            // Transient (outage, throttling, deadline): the next delivery purges again.
-            return Err(refusal);
-        };
-        // A hold applied since the check above makes Content Server refuse the purge.
-        let holds = holds_in_force(&run.ot, id).await?;
-        if !holds.is_empty() {
-            return Ok(Release::Deferred(holds));
-        }
-        let archived: Vec<u32> = run
-            .progress
-            .planned
-            .iter()
-            .map(|p| p.version_number)
-            .collect();
-        return Ok(Release::Refused(format!(
-            "release refused: OpenText would not purge the archived versions {archived:?} of node \
-             {id} ({answer}); the verified archive copies are kept, and the stub version {stub} \
-             says the release is requested, not done"
-        )));
+        return purge_refused(run, stub, e).await;
     }
     let left = run.ot.list_versions(id).await?;
-    if left.len() != 1 || !is_stub(&left[0]) {
+    if left.len() != 1 || !is_stub(run, &left[0]) {
         return Err(permanent(format!(
             "after the purge node {id} still has versions {:?}",
             left.iter().map(|v| v.version_number).collect::<Vec<_>>()
@@ -263,4 +202,82 @@ pub(crate) async fn release(run: &mut Run<'_>) -> Result<Release, StepError> {
         .with_detail("location", run.progress.location(run.node_id));
     run.audit(ev).await;
     Ok(Release::Done)
+}
+
+/// Whether `v` is this archive's release stub (found by its external identity).
+fn is_stub(run: &Run<'_>, v: &opentext_client::model::Version) -> bool {
+    v.external_identity.as_deref() == Some(run.key.external_identity().as_str())
+}
+
+/// The stub version's number: the one an earlier attempt added, or a new one. Refused while
+/// a version that was not archived exists (it would be purged without a copy).
+async fn ensure_stub(run: &Run<'_>) -> Result<i64, StepError> {
+    let id = run.ot_id();
+    let versions = run.ot.list_versions(id).await?;
+    let unarchived: Vec<i64> = versions
+        .iter()
+        .filter(|v| !is_stub(run, v))
+        .filter(|v| {
+            !run.progress
+                .planned
+                .iter()
+                .any(|p| i64::from(p.version_number) == v.version_number)
+        })
+        .map(|v| v.version_number)
+        .collect();
+    if !unarchived.is_empty() {
+        return Err(permanent(format!(
+            "version(s) {unarchived:?} of node {id} are not archived; its content is not released"
+        )));
+    }
+    if let Some(v) = versions.iter().find(|v| is_stub(run, v)) {
+        return Ok(v.version_number);
+    }
+    let text = run.progress.stub_text(run.node_id);
+    let opts = VersionOptions {
+        description: Some(STUB_DESCRIPTION.into()),
+        provenance: Provenance {
+            external_source: Some("cloud_storage".into()),
+            external_identity: Some(run.key.external_identity()),
+            external_identity_type: Some(EXTERNAL_IDENTITY_TYPE.into()),
+        },
+        ..Default::default()
+    };
+    let source = BytesSource::new(text.into_bytes(), "ARCHIVED.txt").with_mime_type("text/plain");
+    Ok(run
+        .ot
+        .add_version(id, Arc::new(source), &opts)
+        .await?
+        .version_number)
+}
+
+/// OpenText refused the purge: retried when transient, deferred when a hold came in since the
+/// check, else reported as refused with OpenText's answer.
+async fn purge_refused(
+    run: &Run<'_>,
+    stub: i64,
+    e: opentext_client::Error,
+) -> Result<Release, StepError> {
+    let id = run.ot_id();
+    let refusal = StepError::from(e);
+    let StepError::Permanent(answer) = refusal else {
+        // Transient (outage, throttling, deadline): the next delivery purges again.
+        return Err(refusal);
+    };
+    // A hold applied since the check makes Content Server refuse the purge.
+    let holds = holds_in_force(&run.ot, id).await?;
+    if !holds.is_empty() {
+        return Ok(Release::Deferred(holds));
+    }
+    let archived: Vec<u32> = run
+        .progress
+        .planned
+        .iter()
+        .map(|p| p.version_number)
+        .collect();
+    Ok(Release::Refused(format!(
+        "release refused: OpenText would not purge the archived versions {archived:?} of node \
+         {id} ({answer}); the verified archive copies are kept, and the stub version {stub} \
+         says the release is requested, not done"
+    )))
 }
