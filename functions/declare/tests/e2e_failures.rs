@@ -66,14 +66,7 @@ async fn the_same_real_s3_event_delivered_five_times_at_once_declares_once() {
         .count();
     assert_eq!(creates, 1, "one create call reached OpenText");
     // And one audit event says so, written with the finish.
-    let trail =
-        records_aws::audit_log::AuditLog::new(stack.dynamodb(), stack.resource("AuditTable"))
-            .history(&format!(
-                "s3://{}/{key}?versionId={version}",
-                bucket(&stack)
-            ))
-            .await
-            .unwrap();
+    let trail = test_support::audit::of_version(&stack, &bucket(&stack), key, &version).await;
     let declared: Vec<_> = trail
         .iter()
         .filter(|e| e.outcome == records_domain::Outcome::Succeeded)
@@ -153,15 +146,8 @@ async fn opentext_400_ends_failed_with_the_reason_and_reaches_the_dlq() {
         .any(|l| l.contains("declaration failed") && l.contains("400"));
     assert!(failed_log, "a clear log line names the failure");
     // The classification failed, so S3 is never told the object is declared.
-    let tags = stack
-        .s3()
-        .get_object_tagging()
-        .bucket(bucket(&stack))
-        .key("finance/bad.txt")
-        .version_id(&version)
-        .send()
-        .await
-        .unwrap();
+    let tags =
+        test_support::s3::tagging(&stack, &bucket(&stack), "finance/bad.txt", &version).await;
     assert!(
         tags.tag_set()
             .iter()

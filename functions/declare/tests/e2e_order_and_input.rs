@@ -22,15 +22,8 @@ async fn uploaded(stack: &Stack, objects: &[(String, Vec<u8>)]) -> Vec<(String, 
 }
 
 async fn etag(stack: &Stack, key: &str, version: &str) -> String {
-    stack
-        .s3()
-        .head_object()
-        .bucket(bucket(stack))
-        .key(key)
-        .version_id(version)
-        .send()
+    test_support::s3::head(stack, &bucket(stack), key, version)
         .await
-        .unwrap()
         .e_tag()
         .unwrap()
         .trim_matches('"')

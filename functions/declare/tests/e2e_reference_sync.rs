@@ -5,20 +5,8 @@
 mod common;
 
 use common::*;
-use opentext_client::{Client, Credentials};
-use records_aws::links::LinkStore;
 use serde_json::json;
-
-fn opentext(stack: &local_stack::stack::Stack) -> Client {
-    Client::new(
-        stack.sim.base_url(),
-        Credentials::new(
-            local_stack::stack::SIM_SERVICE_USER,
-            local_stack::stack::SIM_SERVICE_PASSWORD,
-        ),
-    )
-    .unwrap()
-}
+use test_support::opentext::service_client as opentext;
 
 #[tokio::test]
 async fn a_new_s3_version_becomes_a_new_version_of_the_reference_record_and_a_new_link() {
@@ -39,7 +27,7 @@ async fn a_new_s3_version_becomes_a_new_version_of_the_reference_record_and_a_ne
         "one record, two versions: {doc}"
     );
     let node_id = doc["id"].as_u64().unwrap();
-    let links = LinkStore::new(stack.dynamodb(), stack.resource("WorkflowTable"))
+    let links = test_support::workflow::links(&stack)
         .get(node_id)
         .await
         .unwrap();
@@ -92,14 +80,7 @@ async fn a_delete_marker_on_a_governed_object_is_audited_and_flagged_on_the_reco
                "object": {"key": "p3/memo.txt", "versionId": marker, "sequencer": "0055AED6DCD90281E5"}}
     }]});
     for _ in 0..2 {
-        stack
-            .sqs()
-            .send_message()
-            .queue_url(stack.resource("DeclareQueue"))
-            .message_body(body.to_string())
-            .send()
-            .await
-            .unwrap();
+        send(&stack, &body.to_string()).await;
         stack.drain(20).await.unwrap();
     }
     assert_settled(&stack).await;
@@ -121,13 +102,7 @@ async fn a_delete_marker_on_a_governed_object_is_audited_and_flagged_on_the_reco
     );
 
     let trail =
-        records_aws::audit_log::AuditLog::new(stack.dynamodb(), stack.resource("AuditTable"))
-            .history(&format!(
-                "s3://{}/p3/memo.txt?versionId={marker}",
-                bucket(&stack)
-            ))
-            .await
-            .unwrap();
+        test_support::audit::of_version(&stack, &bucket(&stack), "p3/memo.txt", &marker).await;
     assert_eq!(trail.len(), 1, "one audit event for the marker: {trail:?}");
     assert_eq!(trail[0].record.as_ref().unwrap().node_id, node_id);
     assert_eq!(

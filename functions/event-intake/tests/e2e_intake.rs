@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use local_stack::function_url::{UrlResponse, call, request, signed_headers, unix_now};
 use local_stack::stack::{Stack, StackOptions};
 use serde_json::{Value, json};
+use test_support::stack::OptionsExt;
 
 const QUEUE: &str = "LifecycleQueue";
 const SECRET: &str = "EventSigningSecret";
@@ -15,12 +15,8 @@ const KEY_A: &str = "key-A-0123456789abcdefghijklmnopqrstuvwxyz";
 const KEY_B: &str = "key-B-0123456789abcdefghijklmnopqrstuvwxyz";
 
 async fn stack(env: &[(&str, &str)]) -> Stack {
-    let mut o = StackOptions::new(env!("CARGO_BIN_EXE_event-intake"), "EventIntakeFunction");
-    o.extra_env = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Stack::start(o).await.expect("stack starts")
+    let o = StackOptions::new(env!("CARGO_BIN_EXE_event-intake"), "EventIntakeFunction");
+    test_support::stack::start(o.with_env(env)).await
 }
 
 fn event(id: &str, kind: &str) -> String {
@@ -76,46 +72,17 @@ async fn signed_post(s: &Stack, key: &str, body: &str) -> UrlResponse {
 }
 
 /// Messages on the lifecycle queue (visible and in flight).
-async fn depth(s: &Stack) -> u64 {
-    let attrs = s
-        .sqs()
-        .get_queue_attributes()
-        .queue_url(s.resource(QUEUE))
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap();
-    let get = |n: QueueAttributeName| -> u64 {
-        attrs
-            .attributes()
-            .and_then(|a| a.get(&n))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    get(QueueAttributeName::ApproximateNumberOfMessages)
-        + get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+async fn depth(s: &Stack) -> usize {
+    test_support::queue::queue_depth(s, QUEUE).await
 }
 
-/// Bodies of the queued messages, left on the queue (visibility 0).
+/// Bodies of the queued messages, left on the queue.
 async fn queued(s: &Stack) -> Vec<Value> {
-    let out = s
-        .sqs()
-        .receive_message()
-        .queue_url(s.resource(QUEUE))
-        .max_number_of_messages(10)
-        .visibility_timeout(0)
-        .send()
-        .await
-        .unwrap();
-    out.messages()
-        .iter()
-        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
-        .collect()
+    test_support::queue::peek(s, QUEUE).await
 }
 
 async fn set_keys(s: &Stack, keys: Value) {
-    s.secrets_client()
+    secrets(s)
         .put_secret_value()
         .secret_id(s.resource(SECRET))
         .secret_string(keys.to_string())
@@ -124,19 +91,13 @@ async fn set_keys(s: &Stack, keys: Value) {
         .unwrap();
 }
 
-trait Secrets {
-    fn secrets_client(&self) -> aws_sdk_secretsmanager::Client;
-}
-impl Secrets for Stack {
-    fn secrets_client(&self) -> aws_sdk_secretsmanager::Client {
-        aws_sdk_secretsmanager::Client::new(&self.sdk)
-    }
+fn secrets(s: &Stack) -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(&s.sdk)
 }
 
 /// The key the template's `GenerateSecretString` made (what an admin copies to OpenText).
 async fn generated_key(s: &Stack) -> String {
-    let text = s
-        .secrets_client()
+    let text = secrets(s)
         .get_secret_value()
         .secret_id(s.resource(SECRET))
         .send()

@@ -9,23 +9,11 @@ use local_stack::function::FunctionProcess;
 use local_stack::runtime_api::RuntimeApi;
 use local_stack::stack::{Stack, StackOptions};
 use opentext_client::model::RecordUpdate;
-use opentext_client::{BytesSource, Client, CreateOptions, Credentials, NodeUpdate};
+use opentext_client::{BytesSource, Client, CreateOptions, NodeUpdate};
 use serde_json::{Value, json};
-
-const POLICY: &str = r#"
-version: 1
-provenance:
-  category_id: 3100
-  attributes: { bucket: 2, key: 3, version_id: 4, etag: 5, size: 6, sha256: 7 }
-rules:
-  - name: finance
-    match: { key_prefix: "finance/" }
-    destination: { folder_id: 2101 }
-    mode: copy
-    on_existing_name: new_version
-    classification: { id: 4100 }
-    record: { rsi: FIN-7Y, official: true, status: ACTIVE, record_date: upload_time }
-"#;
+use test_support::opentext::admin_client as admin;
+use test_support::policy::{FINANCE, policy};
+use test_support::stack::OptionsExt;
 
 fn scheduled_event() -> Value {
     json!({
@@ -36,16 +24,12 @@ fn scheduled_event() -> Value {
     })
 }
 
+/// The poller watches the policy's destinations (here Finance, 2101) and the archive folder.
 async fn start() -> Stack {
-    let mut o = StackOptions::new(env!("CARGO_BIN_EXE_event-poller"), "EventPollerFunction");
-    o.policy = Some(POLICY.to_string());
-    o.parameters
-        .insert("ArchiveFolderIds".into(), "2200".into());
-    Stack::start(o).await.expect("stack")
-}
-
-fn admin(stack: &Stack) -> Client {
-    Client::new(stack.sim.base_url(), Credentials::new("Admin", "livelink")).unwrap()
+    let options = StackOptions::new(env!("CARGO_BIN_EXE_event-poller"), "EventPollerFunction")
+        .with_policy(&policy(&[FINANCE]))
+        .with_parameters(&[("ArchiveFolderIds", "2200")]);
+    test_support::stack::start(options).await
 }
 
 async fn document(ot: &Client, name: &str) -> i64 {
@@ -69,33 +53,9 @@ async fn invoke(runtime: &RuntimeApi) -> Value {
         .unwrap_or_else(|| panic!("poller failed: {out:?}"))
 }
 
-/// Every message on the lifecycle queue, as events.
+/// Every message on the lifecycle queue, as events (taken off it).
 async fn sent_events(stack: &Stack) -> Vec<Value> {
-    let sqs = stack.sqs();
-    let url = stack.resource("LifecycleQueue");
-    let mut out = Vec::new();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        if got.messages().is_empty() {
-            return out;
-        }
-        for m in got.messages() {
-            out.push(serde_json::from_str(m.body().unwrap()).unwrap());
-            sqs.delete_message()
-                .queue_url(&url)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    test_support::queue::take_all(stack, "LifecycleQueue").await
 }
 
 fn by_type(events: &[Value]) -> BTreeMap<String, usize> {

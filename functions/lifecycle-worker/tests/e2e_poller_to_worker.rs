@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use governance_support::*;
-use local_stack::stack::{Sim, Stack, StackOptions};
+use local_stack::stack::{Sim, Stack};
 use opentext_client::model::RecordUpdate;
 use opentext_client::{BytesSource, CreateOptions};
 use records_domain::{AuditAction, LifecycleEvent, Outcome};
 use serde_json::{Value, json};
+use test_support::stack::OptionsExt;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -36,14 +37,8 @@ fn poller_binary() -> PathBuf {
 }
 
 async fn stack() -> Stack {
-    let mut options = StackOptions::new(
-        env!("CARGO_BIN_EXE_lifecycle-worker"),
-        "LifecycleWorkerFunction",
-    );
-    options.policy = Some(POLICY.to_string());
-    options
-        .parameters
-        .insert("OpenTextTimeZone".into(), SERVER_ZONE.into());
+    let options =
+        governance_support::options().with_parameters(&[("OpenTextTimeZone", SERVER_ZONE)]);
     let sim = opentext_sim::SimServer::start(opentext_sim::SimConfig {
         time_zone: opentext_sim::dates::parse_zone(SERVER_ZONE).unwrap(),
         ..opentext_sim::SimConfig::default()
@@ -65,28 +60,7 @@ fn scheduled_event() -> Value {
 
 /// The messages on the lifecycle queue, left there for the worker.
 async fn queued_events(stack: &Stack) -> Vec<Value> {
-    let sqs = stack.sqs();
-    let url = stack.resource("LifecycleQueue");
-    let got = sqs
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .wait_time_seconds(1)
-        .send()
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for m in got.messages() {
-        out.push(serde_json::from_str(m.body().unwrap()).unwrap());
-        sqs.change_message_visibility()
-            .queue_url(&url)
-            .receipt_handle(m.receipt_handle().unwrap())
-            .visibility_timeout(0)
-            .send()
-            .await
-            .unwrap();
-    }
-    out
+    test_support::queue::peek(stack, "LifecycleQueue").await
 }
 
 #[tokio::test]

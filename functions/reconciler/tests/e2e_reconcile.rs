@@ -10,11 +10,13 @@ use aws_sdk_s3::types::{
     ChecksumAlgorithm, ObjectLockLegalHold, ObjectLockLegalHoldStatus, ObjectLockRetention,
     ObjectLockRetentionMode,
 };
-use local_stack::stack::{SIM_SERVICE_PASSWORD, SIM_SERVICE_USER, Stack, StackOptions};
+use local_stack::stack::{Stack, StackOptions};
 use opentext_client::model::RecordUpdate;
-use opentext_client::{BytesSource, Client, CreateOptions, Credentials};
+use opentext_client::{BytesSource, Client, CreateOptions};
 use records_aws::links::{LinkStore, LinkedVersion};
 use serde_json::{Value, json};
+use test_support::epoch;
+use test_support::hashing::sha256_hex;
 
 struct Env {
     stack: Stack,
@@ -24,36 +26,20 @@ struct Env {
 }
 
 async fn env() -> Env {
-    let stack = Stack::start(StackOptions::new(
+    let stack = test_support::stack::start(StackOptions::new(
         env!("CARGO_BIN_EXE_reconciler"),
         "ReconcilerFunction",
     ))
-    .await
-    .expect("stack");
-    let ot = Client::new(
-        stack.sim.base_url(),
-        Credentials::new(SIM_SERVICE_USER, SIM_SERVICE_PASSWORD),
-    )
-    .unwrap();
-    let links = LinkStore::new(stack.dynamodb(), stack.resource("WorkflowTable"));
-    let bucket = stack.resource("GovernedBucket");
+    .await;
+    let ot = test_support::opentext::service_client(&stack);
+    let links = test_support::workflow::links(&stack);
+    let bucket = test_support::stack::governed_bucket(&stack);
     Env {
         stack,
         ot,
         links,
         bucket,
     }
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(data))
-}
-
-fn epoch(s: &str) -> i64 {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .unwrap()
-        .unix_timestamp()
 }
 
 impl Env {
@@ -134,16 +120,7 @@ impl Env {
     }
 
     async fn head(&self, v: &LinkedVersion) -> (bool, Option<i64>) {
-        let h = self
-            .stack
-            .s3()
-            .head_object()
-            .bucket(&v.bucket)
-            .key(&v.key)
-            .version_id(&v.version_id)
-            .send()
-            .await
-            .unwrap();
+        let h = test_support::s3::head(&self.stack, &v.bucket, &v.key, &v.version_id).await;
         (
             h.object_lock_legal_hold_status() == Some(&ObjectLockLegalHoldStatus::On),
             h.object_lock_retain_until_date().map(|d| d.secs()),
@@ -317,13 +294,8 @@ async fn the_reconciler_finds_each_planted_drift_repairs_what_is_safe_and_report
 
     // Every finding is in the audit trail.
     let trail =
-        records_aws::audit_log::AuditLog::new(e.stack.dynamodb(), e.stack.resource("AuditTable"))
-            .history(&format!(
-                "s3://{}/{}?versionId={}",
-                unheld.bucket, unheld.key, unheld.version_id
-            ))
-            .await
-            .unwrap();
+        test_support::audit::of_version(&e.stack, &unheld.bucket, &unheld.key, &unheld.version_id)
+            .await;
     let outcomes: Vec<_> = trail
         .iter()
         .filter(|ev| ev.action == records_domain::AuditAction::Reconcile)

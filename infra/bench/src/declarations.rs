@@ -177,19 +177,11 @@ pub(crate) async fn put_object(stack: &Stack, key: &str, size: u64) -> Result<Ob
 /// for a PutObject, which real S3 does not), deletes them, and returns the body of the
 /// `ObjectCreated:*` one, so the measured invocation gets exactly one event.
 pub(crate) async fn take_created_event(stack: &Stack, obj: &Object) -> Result<String> {
-    let sqs = stack.sqs();
-    let queue = stack.resource("DeclareQueue");
     let mut found = None;
     let mut empty = 0;
     loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(&queue)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await?;
-        if out.messages().is_empty() {
+        let messages = test_support::queue::receive(stack, "DeclareQueue").await?;
+        if messages.is_empty() {
             if found.is_some() {
                 break;
             }
@@ -197,7 +189,7 @@ pub(crate) async fn take_created_event(stack: &Stack, obj: &Object) -> Result<St
             ensure!(empty < 10, "no ObjectCreated notification for {}", obj.key);
             continue;
         }
-        for m in out.messages() {
+        for m in &messages {
             let body = m.body().unwrap_or_default();
             let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
             let is_ours = v["Records"].as_array().is_some_and(|rs| {
@@ -214,12 +206,8 @@ pub(crate) async fn take_created_event(stack: &Stack, obj: &Object) -> Result<St
             if is_ours {
                 found = Some(body.to_string());
             }
-            if let Some(handle) = m.receipt_handle() {
-                sqs.delete_message()
-                    .queue_url(&queue)
-                    .receipt_handle(handle)
-                    .send()
-                    .await?;
+            if m.receipt_handle().is_some() {
+                test_support::queue::delete(stack, "DeclareQueue", m).await?;
             }
         }
     }
@@ -291,29 +279,8 @@ pub(crate) async fn find_document(stack: &Stack, name: &str) -> Result<Value> {
 }
 
 pub(crate) async fn workflow_state(stack: &Stack, obj: &Object) -> Result<String> {
-    let pk = records_domain::IdempotencyKey::declare(
-        &records_domain::ObjectVersion::new(
-            &stack.resource("GovernedBucket"),
-            &obj.key,
-            Some(&obj.version_id),
-        ),
-        None,
-    );
-    let out = stack
-        .dynamodb()
-        .get_item()
-        .table_name(stack.resource("WorkflowTable"))
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(pk.as_str().to_string()),
-        )
-        .consistent_read(true)
-        .send()
-        .await?;
-    Ok(out
-        .item()
-        .and_then(|i| i.get("state"))
-        .and_then(|s| s.as_s().ok())
-        .cloned()
-        .unwrap_or_default())
+    let bucket = test_support::stack::governed_bucket(stack);
+    let pk = test_support::workflow::declare_pk(&bucket, &obj.key, &obj.version_id);
+    let item = test_support::workflow::try_item(stack, &pk).await?;
+    Ok(item.map(|(state, _)| state).unwrap_or_default())
 }

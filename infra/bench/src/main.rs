@@ -15,7 +15,6 @@
 
 mod artifact_startup;
 mod children;
-mod content;
 mod declarations;
 mod report;
 mod stats;
@@ -41,6 +40,7 @@ use local_stack::runtime_api::RuntimeApi;
 use local_stack::stack::{SIM_SERVICE_PASSWORD, SIM_SERVICE_USER, Stack, StackOptions};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use test_support::content;
 
 const MIB: u64 = 1024 * 1024;
 const KIB: u64 = 1024;
@@ -53,25 +53,6 @@ const MEMORY_TARGET_MIB: f64 = 32.0;
 const WALL_TARGET: f64 = 1.15;
 const STARTUP_TARGET: f64 = 1.5;
 const ZIP_TARGET_MIB: f64 = 4.0;
-
-/// The end-to-end tests' `finance/` rule: copy mode, categories, RM classification.
-const POLICY: &str = r#"
-version: 1
-provenance:
-  category_id: 3100
-  attributes: { bucket: 2, key: 3, version_id: 4, etag: 5, size: 6, sha256: 7 }
-rules:
-  - name: finance
-    match: { key_prefix: "finance/" }
-    destination: { folder_id: 2101 }
-    mode: copy
-    on_existing_name: new_version
-    classification: { id: 4100 }
-    record: { rsi: FIN-7Y, official: true, status: ACTIVE, record_date: upload_time }
-    categories:
-      - id: 3100
-        attributes: { "3100_8": "s3://{bucket}/{key}?versionId={version_id}" }
-"#;
 
 #[derive(Parser)]
 #[command(
@@ -172,7 +153,10 @@ async fn run(cli: &Cli) -> Result<()> {
 
     eprintln!("starting the local stack (moto, simulator, release declare)...");
     let mut options = StackOptions::new(&declare_bin, FUNCTION);
-    options.policy = Some(POLICY.to_string());
+    // The end-to-end tests' `finance/` rule: copy mode, categories, RM classification.
+    options.policy = Some(test_support::policy::policy(&[
+        test_support::policy::FINANCE,
+    ]));
     options.prefix = "bench".into();
     let sim_dir = tempfile::Builder::new()
         .prefix("records-bench-sim-")

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -62,13 +63,9 @@ async fn logs_until(companion: &Companion, needle: &str) -> bool {
     false
 }
 
-const NEW_POLICY: &str = r#"
-version: 1
-provenance:
-  category_id: 3100
-  attributes: { bucket: 2, key: 3, version_id: 4, etag: 5, size: 6, sha256: 7 }
-rules:
-  - name: newly-governed
+/// What the records team puts at the source: a rule the template's sample does not have.
+static NEW_POLICY: LazyLock<String> = LazyLock::new(|| {
+    test_support::policy::policy(&[r#"  - name: newly-governed
     match: { key_prefix: "new-rule/" }
     destination: { folder_id: 2101 }
     document_name: "{key}"
@@ -76,7 +73,8 @@ rules:
     on_existing_name: new_version
     classification: { id: 4100 }
     record: { official: true, record_date: upload_time }
-"#;
+"#])
+});
 
 #[tokio::test]
 async fn a_policy_changed_at_its_source_reaches_every_function_and_a_bad_one_is_refused() {
@@ -121,7 +119,7 @@ async fn a_policy_changed_at_its_source_reaches_every_function_and_a_bad_one_is_
     put("new-rule/before.txt").await;
     stack.drain(10).await.unwrap();
     // The records team puts a new version at the source; no function is restarted.
-    set_policy(&stack.sdk, &stack.deployed, NEW_POLICY)
+    set_policy(&stack.sdk, &stack.deployed, &NEW_POLICY)
         .await
         .unwrap();
     put("new-rule/after.txt").await;

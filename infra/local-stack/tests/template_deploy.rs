@@ -4,13 +4,11 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use local_stack::moto::Moto;
 use local_stack::template::Template;
 
 #[tokio::test]
 async fn template_resources_are_created_and_wired_in_moto() {
-    let moto = Moto::start().unwrap();
-    let sdk = local_stack::sdk_config(moto.endpoint()).await;
+    let (_moto, sdk) = test_support::stack::moto().await;
     let template = Template::load(&local_stack::workspace_root().join("template.yaml")).unwrap();
     let overrides = BTreeMap::from([(
         "OpenTextBaseUrl".to_string(),

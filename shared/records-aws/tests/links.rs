@@ -6,12 +6,7 @@ use local_stack::moto::Moto;
 use records_aws::links::{LinkStore, LinkedVersion};
 
 async fn store() -> (Moto, aws_sdk_dynamodb::Client, LinkStore) {
-    let moto = Moto::start().expect("moto");
-    let sdk = local_stack::sdk_config(moto.endpoint()).await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    local_stack::create_workflow_table(&ddb, "wf")
-        .await
-        .unwrap();
+    let (moto, ddb) = test_support::stack::moto_with_workflow_table("wf").await;
     let links = LinkStore::new(ddb.clone(), "wf");
     (moto, ddb, links)
 }

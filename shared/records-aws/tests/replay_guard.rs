@@ -6,12 +6,7 @@ use local_stack::moto::Moto;
 use records_aws::replay_guard::{Begin, ReplayGuard};
 
 async fn guard(lease: Duration) -> (Moto, ReplayGuard, aws_sdk_dynamodb::Client) {
-    let moto = Moto::start().expect("moto");
-    let sdk = local_stack::sdk_config(moto.endpoint()).await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    local_stack::create_workflow_table(&ddb, "wf")
-        .await
-        .unwrap();
+    let (moto, ddb) = test_support::stack::moto_with_workflow_table("wf").await;
     let g = ReplayGuard::new(ddb.clone(), "wf", Duration::from_secs(86_700), lease);
     (moto, g, ddb)
 }

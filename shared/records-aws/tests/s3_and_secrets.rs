@@ -12,8 +12,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
 async fn s3() -> (Moto, aws_sdk_s3::Client) {
-    let moto = Moto::start().expect("moto");
-    let sdk = local_stack::sdk_config(moto.endpoint()).await;
+    let (moto, sdk) = test_support::stack::moto().await;
     let client = local_stack::s3_client(&sdk);
     client.create_bucket().bucket("gov").send().await.unwrap();
     client
@@ -151,8 +150,7 @@ async fn a_missing_object_is_not_found_not_a_transport_error() {
 
 #[tokio::test]
 async fn service_account_secret_is_read_and_never_printed() {
-    let moto = Moto::start().unwrap();
-    let sdk = local_stack::sdk_config(moto.endpoint()).await;
+    let (_moto, sdk) = test_support::stack::moto().await;
     let sm = aws_sdk_secretsmanager::Client::new(&sdk);
     sm.create_secret()
         .name("ot/svc")

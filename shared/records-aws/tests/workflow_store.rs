@@ -8,12 +8,7 @@ use records_aws::workflow_store::{Claim, StoreError, WorkflowStore};
 const TERMINAL: &[&str] = &["done", "failed", "skipped"];
 
 async fn store() -> (Moto, WorkflowStore) {
-    let moto = Moto::start().expect("moto");
-    let sdk = local_stack::sdk_config(moto.endpoint()).await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    local_stack::create_workflow_table(&ddb, "wf")
-        .await
-        .unwrap();
+    let (moto, ddb) = test_support::stack::moto_with_workflow_table("wf").await;
     (moto, WorkflowStore::new(ddb, "wf", "claimed", TERMINAL))
 }
 

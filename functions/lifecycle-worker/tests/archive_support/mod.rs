@@ -2,26 +2,29 @@
 //! lifecycle events through the template's queue in moto, archiving from the simulator into the
 //! template's Object Lock archive bucket.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+mod checks;
+
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+pub use checks::*;
 use local_stack::sqs_source::PollReport;
-use local_stack::stack::{SIM_SERVICE_PASSWORD, SIM_SERVICE_USER, Stack, StackOptions};
-use opentext_client::model::RecordUpdate;
-use opentext_client::{BytesSource, Client, CreateOptions, Credentials, VersionOptions};
+use local_stack::stack::{Stack, StackOptions};
+use opentext_client::{BytesSource, Client, CreateOptions, VersionOptions};
 use serde_json::{Value, json};
+pub use test_support::audit::of_node as audit_history;
+pub use test_support::hashing::{sha256_b64, sha256_hex};
+pub use test_support::opentext::{admin_client as opentext_admin, service_client as opentext};
+pub use test_support::sim::{category_value, clear_requests, node as sim_node};
+use test_support::stack::OptionsExt;
+pub use test_support::stack::env;
 
-pub const POLICY: &str = r#"
-version: 1
-provenance:
-  category_id: 3100
-  attributes: { bucket: 2, key: 3, version_id: 4, etag: 5, size: 6, sha256: 7 }
-rules:
-  - name: nothing-declared-here
+/// Nothing is declared; records reaching an ARCHIVE status or the Archive folder (2200) are
+/// archived, every version, and released.
+pub static POLICY: LazyLock<String> = LazyLock::new(|| {
+    test_support::policy::policy(&[r#"  - name: nothing-declared-here
     match: {}
     action: ignore
 archive:
@@ -34,7 +37,8 @@ archive:
   release_content: true
   location_attribute: "3100_9"
   rm_storage: S3-ARCHIVE
-"#;
+"#])
+});
 
 /// The record date every test record gets; FIN-7Y keeps it 7 years from then.
 pub const RECORD_DATE: &str = "2026-01-15T00:00:00Z";
@@ -46,41 +50,21 @@ pub async fn stack_with_env(env: &[(&str, &str)]) -> Stack {
 
 /// A stack with extra function environment and template parameters.
 pub async fn stack_with(env: &[(&str, &str)], parameters: &[(&str, &str)]) -> Stack {
-    let mut o = StackOptions::new(
+    let options = StackOptions::new(
         env!("CARGO_BIN_EXE_lifecycle-worker"),
         "LifecycleWorkerFunction",
     );
-    o.policy = Some(POLICY.to_string());
-    o.extra_env = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    for (k, v) in parameters {
-        o.parameters.insert(k.to_string(), v.to_string());
-    }
-    Stack::start(o).await.expect("stack starts")
+    test_support::stack::start(
+        options
+            .with_policy(&POLICY)
+            .with_env(env)
+            .with_parameters(parameters),
+    )
+    .await
 }
 
 pub fn archive_bucket(stack: &Stack) -> String {
     stack.resource("ArchiveBucket")
-}
-
-pub fn opentext(stack: &Stack) -> Client {
-    Client::new(
-        stack.sim.base_url(),
-        Credentials::new(SIM_SERVICE_USER, SIM_SERVICE_PASSWORD),
-    )
-    .expect("client")
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(data))
-}
-
-pub fn sha256_b64(data: &[u8]) -> String {
-    use sha2::Digest;
-    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(data))
 }
 
 /// The three versions' contents (one above 1 MiB, so the copy really streams).
@@ -100,11 +84,6 @@ pub async fn record(stack: &Stack, name: &str) -> u64 {
 /// A 3-version document in Finance under RM classification `class_id` and RSI `rsi`.
 pub async fn record_with(stack: &Stack, name: &str, class_id: i64, rsi: &str) -> u64 {
     record_by(&opentext(stack), name, class_id, rsi).await
-}
-
-/// The simulator's administrator.
-pub fn opentext_admin(stack: &Stack) -> Client {
-    Client::new(stack.sim.base_url(), Credentials::new("Admin", "livelink")).expect("client")
 }
 
 /// [`record`], created by `ot`'s user (its owner: the owner's rights are that user's).
@@ -129,15 +108,7 @@ pub async fn record_by(ot: &Client, name: &str, class_id: i64, rsi: &str) -> u64
         .await
         .expect("add version");
     }
-    let details = RecordUpdate {
-        official: Some(true),
-        rsi: Some(rsi.into()),
-        record_date: Some(RECORD_DATE.into()),
-        ..Default::default()
-    };
-    ot.apply_rm_classification(node.id, class_id, &details, None)
-        .await
-        .expect("classify");
+    test_support::opentext::classify_official(ot, node.id, class_id, rsi, RECORD_DATE).await;
     node.id as u64
 }
 
@@ -199,15 +170,7 @@ pub async fn version_text(stack: &Stack, node_id: u64, version: i64) -> String {
 pub async fn copy_legal_holds(stack: &Stack, node_id: u64) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     for (key, version_id) in archive_versions(stack, node_id).await {
-        let h = stack
-            .s3()
-            .head_object()
-            .bucket(archive_bucket(stack))
-            .key(&key)
-            .version_id(&version_id)
-            .send()
-            .await
-            .expect("head archive copy");
+        let h = test_support::s3::head(stack, &archive_bucket(stack), &key, &version_id).await;
         out.push((
             key,
             h.object_lock_legal_hold_status()
@@ -219,18 +182,7 @@ pub async fn copy_legal_holds(stack: &Stack, node_id: u64) -> Vec<(String, bool)
 
 /// Messages resting in the lifecycle DLQ.
 pub async fn dlq_depth(stack: &Stack) -> usize {
-    let out = stack
-        .sqs()
-        .get_queue_attributes()
-        .queue_url(stack.resource("LifecycleDeadLetterQueue"))
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-        .send()
-        .await
-        .expect("queue attributes");
-    out.attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+    test_support::queue::queue_depth(stack, "LifecycleDeadLetterQueue").await
 }
 
 /// Sends one lifecycle event (the contract's JSON) to the worker's queue.
@@ -244,14 +196,7 @@ pub async fn send(stack: &Stack, event_id: &str, event_type: &str, node_id: u64,
         "actor": {"user_id": 1001, "name": "jdoe"},
         "data": data,
     });
-    stack
-        .sqs()
-        .send_message()
-        .queue_url(stack.resource("LifecycleQueue"))
-        .message_body(body.to_string())
-        .send()
-        .await
-        .expect("send message");
+    test_support::queue::send(stack, "LifecycleQueue", &body.to_string()).await;
 }
 
 pub async fn archive_requested(stack: &Stack, event_id: &str, node_id: u64) {
@@ -267,22 +212,7 @@ pub async fn archive_requested(stack: &Stack, event_id: &str, node_id: u64) {
 
 /// The archive workflow item: (state, detail).
 pub async fn workflow(stack: &Stack, node_id: u64) -> Option<(String, Value)> {
-    let out = stack
-        .dynamodb()
-        .get_item()
-        .table_name(stack.resource("WorkflowTable"))
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("archive#{node_id}")),
-        )
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get item");
-    let item = out.item?;
-    let state = item.get("state")?.as_s().ok()?.clone();
-    let detail = serde_json::from_str(item.get("detail")?.as_s().ok()?).unwrap_or(Value::Null);
-    Some((state, detail))
+    test_support::workflow::item(stack, &format!("archive#{node_id}")).await
 }
 
 /// How a run of polls ended.
@@ -365,11 +295,10 @@ pub async fn archive_versions(stack: &Stack, node_id: u64) -> Vec<(String, Strin
 
 /// The simulator's request log lines for one node: "METHOD path".
 pub async fn ot_requests(stack: &Stack, node_id: u64) -> Vec<String> {
-    let log = stack.sim_admin("/requests").await.expect("request log");
     let needle = format!("/nodes/{node_id}/");
-    log.as_array()
-        .into_iter()
-        .flatten()
+    test_support::sim::requests(stack)
+        .await
+        .iter()
         .filter_map(|r| {
             let path = r["path"].as_str()?;
             path.contains(&needle)
@@ -387,46 +316,4 @@ pub fn count(lines: &[String], method: &str, suffix: &str) -> usize {
             l.starts_with(&format!("{method} ")) && path.ends_with(suffix)
         })
         .count()
-}
-
-/// The simulator's internal view of a node (versions with sha256, categories, rm, holds).
-pub async fn sim_node(stack: &Stack, node_id: u64) -> Value {
-    stack
-        .sim_admin(&format!("/nodes/{node_id}"))
-        .await
-        .expect("sim node")
-}
-
-pub fn category_value(node: &Value, key: &str) -> Option<Value> {
-    let cats = node.get("categories")?;
-    cats.as_object()?.values().find_map(|c| {
-        c.get(key)
-            .cloned()
-            .or_else(|| c.get("values").and_then(|v| v.get(key)).cloned())
-    })
-}
-
-pub async fn audit_history(stack: &Stack, node_id: u64) -> Vec<records_domain::AuditEvent> {
-    records_aws::audit_log::AuditLog::new(stack.dynamodb(), stack.resource("AuditTable"))
-        .history(&format!("otcs:node/{node_id}"))
-        .await
-        .expect("audit history")
-}
-
-pub fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// Empties the simulator's request log (setup calls are not the worker's).
-pub async fn clear_requests(stack: &Stack) {
-    reqwest::Client::new()
-        .delete(format!("{}/requests", stack.sim.admin_url()))
-        .send()
-        .await
-        .expect("clear request log")
-        .error_for_status()
-        .expect("cleared");
 }

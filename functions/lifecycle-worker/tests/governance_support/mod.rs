@@ -3,61 +3,47 @@
 //! Records are created in the simulator and linked to S3 versions with the `LinkStore`, as
 //! the declare function does.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use aws_sdk_s3::primitives::ByteStream;
-use local_stack::stack::{SIM_SERVICE_PASSWORD, SIM_SERVICE_USER, Stack, StackOptions};
+use local_stack::stack::{Stack, StackOptions};
 use opentext_client::model::RecordUpdate;
-use opentext_client::{BytesSource, Client, CreateOptions, Credentials};
-use records_aws::links::{LinkStore, LinkedVersion};
+use opentext_client::{BytesSource, CreateOptions};
+use records_aws::links::LinkedVersion;
 use records_domain::AuditEvent;
+pub use test_support::epoch;
+pub use test_support::hashing::sha256_hex;
+pub use test_support::opentext::service_client as opentext;
+use test_support::stack::OptionsExt;
+pub use test_support::stack::governed_bucket as bucket;
+pub use test_support::workflow::links;
 
-pub const POLICY: &str = r#"
-version: 1
-provenance:
-  category_id: 3100
-  attributes: { bucket: 2, key: 3, version_id: 4, etag: 5, size: 6, sha256: 7 }
-rules:
-  - name: legal-reference
+/// `legal/` is declared by reference (the content stays in S3) into folder 2103.
+pub static POLICY: LazyLock<String> = LazyLock::new(|| {
+    test_support::policy::policy(&[r#"  - name: legal-reference
     match: { key_prefix: "legal/" }
     destination: { folder_id: 2103 }
     mode: reference
     on_existing_name: new_version
     classification: { id: 4102 }
     record: { rsi: LEG-EVENT, official: true, record_date: upload_time }
-"#;
+"#])
+});
 
-pub async fn stack() -> Stack {
-    let mut o = StackOptions::new(
+/// The worker's options under [`POLICY`].
+pub fn options() -> StackOptions {
+    StackOptions::new(
         env!("CARGO_BIN_EXE_lifecycle-worker"),
         "LifecycleWorkerFunction",
-    );
-    o.policy = Some(POLICY.to_string());
-    Stack::start(o).await.expect("stack starts")
-}
-
-pub fn bucket(stack: &Stack) -> String {
-    stack.resource("GovernedBucket")
-}
-
-pub fn opentext(stack: &Stack) -> Client {
-    Client::new(
-        stack.sim.base_url(),
-        Credentials::new(SIM_SERVICE_USER, SIM_SERVICE_PASSWORD),
     )
-    .expect("client")
+    .with_policy(&POLICY)
 }
 
-pub fn links(stack: &Stack) -> LinkStore {
-    LinkStore::new(stack.dynamodb(), stack.resource("WorkflowTable"))
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(data))
+pub async fn stack() -> Stack {
+    test_support::stack::start(options()).await
 }
 
 /// A record in folder 2101 with an RM classification, its RSI and record date.
@@ -75,15 +61,7 @@ pub async fn record(stack: &Stack, name: &str, class_id: i64, rsi: &str, record_
         )
         .await
         .expect("create record");
-    let details = RecordUpdate {
-        official: Some(true),
-        rsi: Some(rsi.into()),
-        record_date: Some(record_date.into()),
-        ..Default::default()
-    };
-    ot.apply_rm_classification(node.id, class_id, &details, None)
-        .await
-        .expect("classify");
+    test_support::opentext::classify_official(&ot, node.id, class_id, rsi, record_date).await;
     node.id as u64
 }
 
@@ -151,14 +129,7 @@ pub async fn deliver(
         "schema": 1, "event_id": id, "type": event_type, "node_id": node_id,
         "occurred_at": "2026-11-25T10:00:00Z", "actor": {"name": "jdoe"}, "data": data,
     });
-    stack
-        .sqs()
-        .send_message()
-        .queue_url(stack.resource("LifecycleQueue"))
-        .message_body(body.to_string())
-        .send()
-        .await
-        .expect("send");
+    test_support::queue::send(stack, "LifecycleQueue", &body.to_string()).await;
     let reports = stack.drain(10).await.expect("drain");
     let failed: Vec<_> = reports.iter().flat_map(|r| r.failed_ids.clone()).collect();
     assert!(
@@ -176,15 +147,7 @@ pub struct Lock {
 }
 
 pub async fn lock_of(stack: &Stack, v: &LinkedVersion) -> Lock {
-    let head = stack
-        .s3()
-        .head_object()
-        .bucket(&v.bucket)
-        .key(&v.key)
-        .version_id(&v.version_id)
-        .send()
-        .await
-        .expect("head");
+    let head = test_support::s3::head(stack, &v.bucket, &v.key, &v.version_id).await;
     Lock {
         legal_hold: head.object_lock_legal_hold_status()
             == Some(&aws_sdk_s3::types::ObjectLockLegalHoldStatus::On),
@@ -194,34 +157,10 @@ pub async fn lock_of(stack: &Stack, v: &LinkedVersion) -> Lock {
 }
 
 pub async fn tags_of(stack: &Stack, v: &LinkedVersion) -> BTreeMap<String, String> {
-    stack
-        .s3()
-        .get_object_tagging()
-        .bucket(&v.bucket)
-        .key(&v.key)
-        .version_id(&v.version_id)
-        .send()
-        .await
-        .expect("tags")
-        .tag_set()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect()
+    test_support::s3::tags(stack, &v.bucket, &v.key, &v.version_id).await
 }
 
 /// The audit trail of one linked version.
 pub async fn audit_of(stack: &Stack, v: &LinkedVersion) -> Vec<AuditEvent> {
-    records_aws::audit_log::AuditLog::new(stack.dynamodb(), stack.resource("AuditTable"))
-        .history(&format!(
-            "s3://{}/{}?versionId={}",
-            v.bucket, v.key, v.version_id
-        ))
-        .await
-        .expect("audit history")
-}
-
-pub fn epoch(rfc3339: &str) -> i64 {
-    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-        .unwrap()
-        .unix_timestamp()
+    test_support::audit::of_version(stack, &v.bucket, &v.key, &v.version_id).await
 }

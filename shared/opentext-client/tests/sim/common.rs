@@ -1,18 +1,14 @@
 //! Test harness: an in-process simulator per test, admin helpers, client factories.
 
-use std::io;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
-use opentext_client::{Client, ContentReader, ContentSource, Credentials, RetryPolicy};
+use opentext_client::{Client, Credentials, RetryPolicy};
 use opentext_sim::{SimConfig, SimServer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, ReadBuf};
+// Deterministic content of any size, generated as it is read and hashed on the way.
+pub use test_support::content::Generated as GeneratedSource;
+pub use test_support::hashing::sha256_hex;
 
 pub const FINANCE: i64 = 2101;
 pub const HR: i64 = 2102;
@@ -160,10 +156,6 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// Hashes a download stream without holding it.
 pub async fn hash_download(d: opentext_client::Download) -> (u64, String) {
     use futures_util::StreamExt;
@@ -176,102 +168,4 @@ pub async fn hash_download(d: opentext_client::Download) -> (u64, String) {
         h.update(&chunk);
     }
     (n, hex::encode(h.finalize()))
-}
-
-/// Deterministic pseudo-random content of any size, generated as it is read
-/// and hashed on the way (the last opened reader's digest is kept).
-pub struct GeneratedSource {
-    len: u64,
-    name: String,
-    block: Arc<Vec<u8>>,
-    digest: Arc<Mutex<Option<String>>>,
-}
-
-impl GeneratedSource {
-    pub fn new(len: u64, name: &str) -> Self {
-        // One 1 MiB block of xorshift noise; each block is stamped with its index.
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut block = Vec::with_capacity(1 << 20);
-        while block.len() < 1 << 20 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            block.extend_from_slice(&x.to_le_bytes());
-        }
-        GeneratedSource {
-            len,
-            name: name.to_string(),
-            block: Arc::new(block),
-            digest: Arc::new(Mutex::new(None)),
-        }
-    }
-
-    /// SHA-256 of the bytes the last reader produced (after it hit EOF).
-    pub fn sha256(&self) -> Option<String> {
-        self.digest.lock().unwrap().clone()
-    }
-}
-
-impl ContentSource for GeneratedSource {
-    fn len(&self) -> u64 {
-        self.len
-    }
-    fn file_name(&self) -> &str {
-        &self.name
-    }
-    fn mime_type(&self) -> &str {
-        "application/octet-stream"
-    }
-    fn open(&self) -> BoxFuture<'_, io::Result<ContentReader>> {
-        let r = GenReader {
-            pos: 0,
-            len: self.len,
-            block: self.block.clone(),
-            hasher: Some(Sha256::new()),
-            digest: self.digest.clone(),
-        };
-        async move { Ok(Box::new(r) as ContentReader) }.boxed()
-    }
-}
-
-struct GenReader {
-    pos: u64,
-    len: u64,
-    block: Arc<Vec<u8>>,
-    hasher: Option<Sha256>,
-    digest: Arc<Mutex<Option<String>>>,
-}
-
-impl AsyncRead for GenReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        if this.pos >= this.len {
-            if let Some(h) = this.hasher.take() {
-                *this.digest.lock().unwrap() = Some(hex::encode(h.finalize()));
-            }
-            return Poll::Ready(Ok(()));
-        }
-        let bs = this.block.len() as u64;
-        let off = (this.pos % bs) as usize;
-        let n = (buf.remaining() as u64)
-            .min(bs - off as u64)
-            .min(this.len - this.pos) as usize;
-        let start = buf.filled().len();
-        buf.put_slice(&this.block[off..off + n]);
-        // Stamp the block index into its first 8 bytes so blocks differ.
-        if off < 8 {
-            let stamp = (this.pos / bs).to_le_bytes();
-            let upto = (8 - off).min(n);
-            buf.filled_mut()[start..start + upto].copy_from_slice(&stamp[off..off + upto]);
-        }
-        if let Some(h) = this.hasher.as_mut() {
-            h.update(&buf.filled()[start..start + n]);
-        }
-        this.pos += n as u64;
-        Poll::Ready(Ok(()))
-    }
 }
