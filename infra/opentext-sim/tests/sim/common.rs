@@ -62,41 +62,26 @@ impl T {
     }
 
     pub async fn get(&self, ticket: &str, path: &str) -> Response {
-        self.http
-            .get(self.api(path))
-            .header("OTCSTicket", ticket)
-            .send()
-            .await
-            .unwrap()
+        self.send(self.http.get(self.api(path)), ticket).await
     }
 
     pub async fn delete(&self, ticket: &str, path: &str) -> Response {
-        self.http
-            .delete(self.api(path))
-            .header("OTCSTicket", ticket)
-            .send()
-            .await
-            .unwrap()
+        self.send(self.http.delete(self.api(path)), ticket).await
     }
 
     pub async fn post_form(&self, ticket: &str, path: &str, form: &[(&str, &str)]) -> Response {
-        self.http
-            .post(self.api(path))
-            .header("OTCSTicket", ticket)
-            .form(form)
-            .send()
+        self.send(self.http.post(self.api(path)).form(form), ticket)
             .await
-            .unwrap()
     }
 
     pub async fn put_form(&self, ticket: &str, path: &str, form: &[(&str, &str)]) -> Response {
-        self.http
-            .put(self.api(path))
-            .header("OTCSTicket", ticket)
-            .form(form)
-            .send()
+        self.send(self.http.put(self.api(path)).form(form), ticket)
             .await
-            .unwrap()
+    }
+
+    /// Sends a request under a ticket.
+    async fn send(&self, request: reqwest::RequestBuilder, ticket: &str) -> Response {
+        request.header("OTCSTicket", ticket).send().await.unwrap()
     }
 
     /// Creates a document with a multipart `body` JSON field plus the `file` part.
@@ -115,13 +100,24 @@ impl T {
                 .mime_str("text/plain")
                 .unwrap(),
         );
+        self.post_multipart(ticket, "/v2/nodes", form)
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a multipart form; the transport's error is the caller's to judge.
+    pub async fn post_multipart(
+        &self,
+        ticket: &str,
+        path: &str,
+        form: Form,
+    ) -> reqwest::Result<Response> {
         self.http
-            .post(self.api("/v2/nodes"))
+            .post(self.api(path))
             .header("OTCSTicket", ticket)
             .multipart(form)
             .send()
             .await
-            .unwrap()
     }
 
     pub async fn create_folder(&self, ticket: &str, parent: i64, name: &str) -> i64 {
@@ -172,6 +168,16 @@ pub async fn json(r: Response) -> (StatusCode, Value) {
         s,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// The `audit_name` of each entry of an audit list, in order.
+pub fn audit_names(audit: &Value) -> Vec<&str> {
+    audit
+        .as_array()
+        .expect("an audit list")
+        .iter()
+        .map(|e| e["audit_name"].as_str().expect("audit_name"))
+        .collect()
 }
 
 pub fn node_id(v: &Value) -> i64 {

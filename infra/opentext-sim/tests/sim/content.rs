@@ -34,16 +34,7 @@ async fn streamed_upload_keeps_size_and_sha256_and_downloads_stream_back() {
         .text("external_identity", "s3://b/k#v1")
         .text("external_identity_type", "s3-version")
         .part("file", part);
-    let (s, v) = json(
-        t.http
-            .post(t.api("/v2/nodes"))
-            .header("OTCSTicket", &a)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = json(t.post_multipart(&a, "/v2/nodes", form).await.unwrap()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let id = node_id(&v);
     assert_eq!(v["results"]["data"]["properties"]["size"], data.len());
@@ -82,11 +73,7 @@ async fn versions_count_from_one_and_keep_their_own_identity() {
                 Part::bytes(body.as_bytes().to_vec()).file_name("v.txt"),
             );
         let r = t
-            .http
-            .post(t.api(&format!("/v2/nodes/{id}/versions")))
-            .header("OTCSTicket", &a)
-            .multipart(form)
-            .send()
+            .post_multipart(&a, &format!("/v2/nodes/{id}/versions"), form)
             .await
             .unwrap();
         let (s, v) = json(r).await;
@@ -146,11 +133,7 @@ async fn put_part(t: &T, a: &str, key: &str, n: u64, bytes: &[u8]) -> (StatusCod
         Part::bytes(bytes.to_vec()).file_name("blob"),
     );
     json(
-        t.http
-            .post(t.api(&format!("/v2/multipart/{key}/{n}")))
-            .header("OTCSTicket", a)
-            .multipart(form)
-            .send()
+        t.post_multipart(a, &format!("/v2/multipart/{key}/{n}"), form)
             .await
             .unwrap(),
     )

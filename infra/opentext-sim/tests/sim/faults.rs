@@ -90,12 +90,7 @@ impl T {
                 "file",
                 reqwest::multipart::Part::bytes(vec![7u8; 1 << 20]).file_name("d.bin"),
             );
-        self.http
-            .post(self.api("/v2/nodes"))
-            .header("OTCSTicket", ticket)
-            .multipart(form)
-            .send()
-            .await
+        self.post_multipart(ticket, "/v2/nodes", form).await
     }
 }
 

@@ -37,11 +37,7 @@ async fn holds_block_delete_directly_and_inherited() {
         reqwest::multipart::Part::bytes(b"v2".to_vec()).file_name("contract.pdf"),
     );
     let r = t
-        .http
-        .post(t.api(&format!("/v2/nodes/{doc}/versions")))
-        .header("OTCSTicket", &a)
-        .multipart(form)
-        .send()
+        .post_multipart(&a, &format!("/v2/nodes/{doc}/versions"), form)
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -90,12 +86,7 @@ async fn holds_block_delete_directly_and_inherited() {
     );
     let (_, v) = json(t.get(&a, &format!("/v2/nodes/{folder}/nodes")).await).await;
     assert_eq!(v["error"], format!("Could not get a node for {folder}"));
-    let names: Vec<&str> = view["audit"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["audit_name"].as_str().unwrap())
-        .collect();
+    let names = audit_names(&view["audit"]);
     assert_eq!(
         names,
         [

@@ -349,12 +349,7 @@ async fn categories_at_creation_and_later_are_validated() {
             .await,
     )
     .await;
-    let names: Vec<&str> = v["results"]["data"]["audit"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["audit_name"].as_str().unwrap())
-        .collect();
+    let names = audit_names(&v["results"]["data"]["audit"]);
     assert_eq!(
         names,
         [
