@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput;
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
 use serde_json::{Value, json};
 
 use crate::runtime_api::{Outcome, RuntimeApi};
@@ -62,17 +63,7 @@ impl SqsEventSource {
 
     /// Receives one batch (long poll up to `wait`), invokes, deletes the successes.
     pub async fn poll_once(&self, runtime: &RuntimeApi, wait: Duration) -> Result<PollReport> {
-        let received = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.queue_url)
-            .max_number_of_messages(self.batch_size)
-            .wait_time_seconds(wait.as_secs() as i32)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .context("receiving from the queue")?;
+        let received = self.receive(wait).await?;
         let messages = received.messages();
         let mut report = PollReport {
             received: messages.len(),
@@ -81,11 +72,39 @@ impl SqsEventSource {
         if messages.is_empty() {
             return Ok(report);
         }
+        let outcome = self.invoke(runtime, messages, &mut report).await;
+        let failed = failed_ids(outcome, messages, &mut report);
+        self.settle(messages, &failed, &mut report).await?;
+        report.failed_ids = failed;
+        Ok(report)
+    }
+
+    /// One `ReceiveMessage` with every attribute, which the SQS event carries.
+    async fn receive(&self, wait: Duration) -> Result<ReceiveMessageOutput> {
+        self.sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(self.batch_size)
+            .wait_time_seconds(wait.as_secs() as i32)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .context("receiving from the queue")
+    }
+
+    /// Hands the batch to the function and times the invocation (into `report`).
+    async fn invoke(
+        &self,
+        runtime: &RuntimeApi,
+        messages: &[Message],
+        report: &mut PollReport,
+    ) -> Outcome {
         let event = self.sqs_event(messages);
         let invoked_at = std::time::Instant::now();
         let invoked = runtime.invoke(&event, self.invoke_timeout).await;
         report.invocation = invoked_at.elapsed();
-        let outcome = match invoked {
+        match invoked {
             Ok(o) => o,
             // No answer (the process died or hung past its deadline): as on Lambda, the
             // whole batch stays on the queue.
@@ -93,61 +112,58 @@ impl SqsEventSource {
                 "errorType": "Runtime.ExitError",
                 "errorMessage": e.to_string(),
             })),
-        };
-        let failed: Vec<String> = match &outcome {
-            Outcome::Error(e) => {
-                report.function_error = Some(e.clone());
-                messages
-                    .iter()
-                    .filter_map(|m| m.message_id.clone())
-                    .collect()
-            }
-            Outcome::Response(v) => {
-                report.response = Some(v.clone());
-                v.get("batchItemFailures")
-                    .and_then(Value::as_array)
-                    .map(|items| {
-                        items
-                            .iter()
-                            .filter_map(|i| i.get("itemIdentifier").and_then(Value::as_str))
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            }
-        };
+        }
+    }
+
+    /// Deletes each processed message; a failed one stays on the queue for its retry, made
+    /// visible again after `retry_delay` when set.
+    async fn settle(
+        &self,
+        messages: &[Message],
+        failed: &[String],
+        report: &mut PollReport,
+    ) -> Result<()> {
         for m in messages {
             let id = m.message_id().unwrap_or_default();
             if failed.iter().any(|f| f == id) {
                 if let (Some(delay), Some(handle)) = (self.retry_delay, m.receipt_handle()) {
-                    self.sqs
-                        .change_message_visibility()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(handle)
-                        .visibility_timeout(delay.as_secs() as i32)
-                        .send()
-                        .await
-                        .context("shortening the visibility of a failed message")?;
+                    self.retry_after(handle, delay).await?;
                 }
                 continue;
             }
             if let Some(handle) = m.receipt_handle() {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .context("deleting a processed message")?;
+                self.delete(handle).await?;
                 report.deleted += 1;
             }
         }
-        report.failed_ids = failed;
-        Ok(report)
+        Ok(())
+    }
+
+    async fn retry_after(&self, receipt_handle: &str, delay: Duration) -> Result<()> {
+        self.sqs
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(delay.as_secs() as i32)
+            .send()
+            .await
+            .context("shortening the visibility of a failed message")?;
+        Ok(())
+    }
+
+    async fn delete(&self, receipt_handle: &str) -> Result<()> {
+        self.sqs
+            .delete_message()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .send()
+            .await
+            .context("deleting a processed message")?;
+        Ok(())
     }
 
     /// The `SQSEvent` JSON exactly as Lambda delivers it.
-    pub fn sqs_event(&self, messages: &[aws_sdk_sqs::types::Message]) -> Value {
+    pub fn sqs_event(&self, messages: &[Message]) -> Value {
         let region = self.queue_arn.split(':').nth(3).unwrap_or("us-east-1");
         let records: Vec<Value> = messages
             .iter()
@@ -174,5 +190,34 @@ impl SqsEventSource {
             })
             .collect();
         json!({ "Records": records })
+    }
+}
+
+/// The message ids to leave on the queue: the whole batch after a function error, else the
+/// `batchItemFailures` the function listed. Records the error or response in `report`.
+fn failed_ids(outcome: Outcome, messages: &[Message], report: &mut PollReport) -> Vec<String> {
+    match outcome {
+        Outcome::Error(e) => {
+            report.function_error = Some(e);
+            messages
+                .iter()
+                .filter_map(|m| m.message_id.clone())
+                .collect()
+        }
+        Outcome::Response(v) => {
+            let failed = v
+                .get("batchItemFailures")
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| i.get("itemIdentifier").and_then(Value::as_str))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            report.response = Some(v);
+            failed
+        }
     }
 }

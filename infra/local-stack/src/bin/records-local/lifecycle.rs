@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use aws_sdk_s3::primitives::ByteStream;
-use local_stack::function_url;
-use local_stack::stack::Stack;
+use local_stack::function_url::{self, UrlResponse};
+use local_stack::stack::{Companion, Stack};
 use opentext_client::{Client, Credentials, NodeUpdate};
 use serde_json::{Value, json};
 
@@ -30,7 +30,14 @@ async fn record_id(stack: &Stack, folder: u64, name: &str) -> Result<i64> {
         .with_context(|| format!("no record {name:?} in folder {folder}"))
 }
 
-pub async fn run(stack: &Stack) -> Result<()> {
+/// The functions the second act runs beside `declare`; kept alive until the act ends.
+struct Companions {
+    worker: Companion,
+    intake: Companion,
+    poller: Companion,
+}
+
+async fn start_companions(stack: &Stack) -> Result<Companions> {
     let worker = stack
         .companion(&bin("lifecycle-worker"), "LifecycleWorkerFunction", false)
         .await?;
@@ -40,15 +47,30 @@ pub async fn run(stack: &Stack) -> Result<()> {
     let poller = stack
         .companion(&bin("event-poller"), "EventPollerFunction", false)
         .await?;
-    let admin = Client::new(stack.sim.base_url(), Credentials::new("Admin", "livelink"))?;
-    let s3 = stack.s3();
-    let bucket = stack.resource("GovernedBucket");
+    Ok(Companions {
+        worker,
+        intake,
+        poller,
+    })
+}
 
+pub async fn run(stack: &Stack) -> Result<()> {
+    let functions = start_companions(stack).await?;
+    let admin = Client::new(stack.sim.base_url(), Credentials::new("Admin", "livelink"))?;
+    hold_reaches_s3(stack, &functions, &admin).await?;
+    archive_reaches_s3(stack, &functions, &admin).await?;
+    Ok(())
+}
+
+/// P3: a contract declared as a reference record; a hold applied in OpenText becomes an S3
+/// legal hold on the contract's version.
+async fn hold_reaches_s3(stack: &Stack, functions: &Companions, admin: &Client) -> Result<()> {
     println!("\n• P3: the contract stays in S3; OpenText holds a reference record and governs it");
     let key = "legal/nda-acme.pdf";
-    let put = s3
+    let put = stack
+        .s3()
         .put_object()
-        .bucket(&bucket)
+        .bucket(stack.resource("GovernedBucket"))
         .key(key)
         .body(ByteStream::from_static(b"%PDF-1.7\n% NDA with ACME\n"))
         .send()
@@ -61,6 +83,15 @@ pub async fn run(stack: &Stack) -> Result<()> {
     println!(
         "  OpenText: hold LIT-2026-001 applied to record {node}; its event handler calls the intake"
     );
+    let answer = send_hold_applied(stack, &functions.intake, node).await?;
+    println!("  intake answered {} {}", answer.status, answer.body);
+    functions.worker.drain(20).await?;
+    print_legal_hold(stack, key, &version).await
+}
+
+/// The `hold.applied` callback OpenText's event handler sends, signed with the current key
+/// of the stack's signing secret, posted to the intake's function URL.
+async fn send_hold_applied(stack: &Stack, intake: &Companion, node: i64) -> Result<UrlResponse> {
     let signing = signing_key(stack).await?;
     let event = json!({
         "schema": 1, "event_id": format!("demo-hold-{node}"), "type": "hold.applied", "node_id": node,
@@ -75,14 +106,17 @@ pub async fn run(stack: &Stack) -> Result<()> {
         .collect();
     headers.push(("Content-Type", "application/json"));
     let request = function_url::request("POST", "/", &headers, body.as_bytes(), false);
-    let answer = function_url::call(&intake.runtime, &request, Duration::from_secs(30)).await?;
-    println!("  intake answered {} {}", answer.status, answer.body);
-    worker.drain(20).await?;
-    let head = s3
+    function_url::call(&intake.runtime, &request, Duration::from_secs(30)).await
+}
+
+async fn print_legal_hold(stack: &Stack, key: &str, version: &str) -> Result<()> {
+    let bucket = stack.resource("GovernedBucket");
+    let head = stack
+        .s3()
         .head_object()
         .bucket(&bucket)
         .key(key)
-        .version_id(&version)
+        .version_id(version)
         .send()
         .await?;
     println!(
@@ -91,7 +125,12 @@ pub async fn run(stack: &Stack) -> Result<()> {
             .map(|s| s.as_str())
             .unwrap_or("OFF")
     );
+    Ok(())
+}
 
+/// P2: a record moved to the Archive folder is found by the scheduled poller and copied by
+/// the worker to the Object Lock archive bucket, its content released in OpenText.
+async fn archive_reaches_s3(stack: &Stack, functions: &Companions, admin: &Client) -> Result<()> {
     println!("\n• P2: a record moved to the Archive folder is copied to the Object Lock archive");
     let invoice = record_id(stack, 2101, "finance/invoice-2026-0042.pdf").await?;
     admin
@@ -104,7 +143,8 @@ pub async fn run(stack: &Stack) -> Result<()> {
         )
         .await?;
     println!("  OpenText: record {invoice} moved to Archive (2200); the scheduled poller notices");
-    let report = poller
+    let report = functions
+        .poller
         .runtime
         .invoke(
             &json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
@@ -114,7 +154,19 @@ pub async fn run(stack: &Stack) -> Result<()> {
     if let Some(r) = report.response() {
         println!("  poller: {} event(s) sent", r["events_sent"]);
     }
-    worker.drain(20).await?;
+    functions.worker.drain(20).await?;
+    print_archive(stack).await?;
+    let view: Value = stack.sim_admin(&format!("nodes/{invoice}")).await?;
+    let versions = view["versions"].as_array().map(Vec::len).unwrap_or(0);
+    println!(
+        "  record {invoice}: archive location recorded, content released ({versions} stub version left)"
+    );
+    Ok(())
+}
+
+/// Each archived copy with its size and Object Lock retention.
+async fn print_archive(stack: &Stack) -> Result<()> {
+    let s3 = stack.s3();
     let archive = stack.resource("ArchiveBucket");
     let listed = s3.list_objects_v2().bucket(&archive).send().await?;
     for obj in listed.contents() {
@@ -129,11 +181,6 @@ pub async fn run(stack: &Stack) -> Result<()> {
                 .unwrap_or_else(|| "-".into()),
         );
     }
-    let view: Value = stack.sim_admin(&format!("nodes/{invoice}")).await?;
-    let versions = view["versions"].as_array().map(Vec::len).unwrap_or(0);
-    println!(
-        "  record {invoice}: archive location recorded, content released ({versions} stub version left)"
-    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 mod lifecycle;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use aws_sdk_s3::primitives::ByteStream;
@@ -60,6 +61,19 @@ fn sha256_hex(data: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(data))
 }
 
+/// The demo's binaries, as `make demo` builds them into target/debug.
+const BINARIES: [&str; 5] = [
+    "declare",
+    "opentext-sim",
+    "lifecycle-worker",
+    "event-intake",
+    "event-poller",
+];
+
+fn bin(root: &Path, name: &str) -> PathBuf {
+    root.join("target/debug").join(name)
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let command = std::env::args().nth(1).unwrap_or_default();
@@ -68,34 +82,55 @@ async fn main() -> Result<()> {
         std::process::exit(2);
     }
     let root = local_stack::workspace_root();
-    let bin = |name: &str| root.join("target/debug").join(name);
-    for name in [
-        "declare",
-        "opentext-sim",
-        "lifecycle-worker",
-        "event-intake",
-        "event-poller",
-    ] {
-        if !bin(name).exists() {
+    check_built(&root)?;
+    println!("records-bridge local demo\n");
+    let stack = start_stack(&root).await?;
+    let bucket = stack.resource("GovernedBucket");
+    print_stack(&stack, &bucket);
+
+    let versions = upload_samples(&stack, &bucket).await?;
+    stack.drain(30).await?;
+    approve_contract(&stack, &bucket).await?;
+    stack.drain(30).await?;
+    print_outcomes(&stack, &bucket, &versions).await?;
+    lifecycle::run(&stack).await?;
+
+    print_where_next(&stack, &root, &bucket);
+    watch_queue(&stack).await?;
+    println!("\nstopping: function, simulator, moto");
+    drop(stack);
+    Ok(())
+}
+
+/// The demo runs the binaries as they are; it does not build them.
+fn check_built(root: &Path) -> Result<()> {
+    for name in BINARIES {
+        if !bin(root, name).exists() {
             bail!(
                 "{} is not built: run `make demo` (it builds it)",
-                bin(name).display()
+                bin(root, name).display()
             );
         }
     }
-    println!("records-bridge local demo\n");
+    Ok(())
+}
+
+/// Moto with the template's resources, the simulator and `declare` fed by its queue.
+async fn start_stack(root: &Path) -> Result<Stack> {
     println!("• starting the OpenText simulator, moto, and the declare function…");
     // Every file through the chunked upload API, as servers that chunk from 1 byte do.
-    let sim = SimProcess::start(&bin("opentext-sim"), &["--multipart-min-size", "1"])?;
+    let sim = SimProcess::start(&bin(root, "opentext-sim"), &["--multipart-min-size", "1"])?;
     let policy = std::fs::read_to_string(root.join("infra/local-stack/demo/policy.yaml"))?;
-    let mut options = StackOptions::new(bin("declare"), "DeclareFunction");
+    let mut options = StackOptions::new(bin(root, "declare"), "DeclareFunction");
     options.policy = Some(policy.to_string());
     options.prefix = "demo".into();
     options
         .parameters
         .insert("ArchiveFolderIds".into(), "2200".into());
-    let stack = Stack::start_with_sim(options, Sim::Process(sim)).await?;
-    let bucket = stack.resource("GovernedBucket");
+    Stack::start_with_sim(options, Sim::Process(sim)).await
+}
+
+fn print_stack(stack: &Stack, bucket: &str) {
     println!("  OpenText simulator  {}", stack.sim.base_url());
     println!("  moto (local AWS)    {}", stack.moto.endpoint());
     println!(
@@ -103,14 +138,17 @@ async fn main() -> Result<()> {
         stack.resource("DeclareQueue")
     );
     println!();
+}
 
+/// Puts every sample; answers each key's S3 version id.
+async fn upload_samples(stack: &Stack, bucket: &str) -> Result<BTreeMap<&'static str, String>> {
     let s3 = stack.s3();
     let mut versions = BTreeMap::new();
     println!("• uploading samples");
     for s in samples() {
         let out = s3
             .put_object()
-            .bucket(&bucket)
+            .bucket(bucket)
             .key(s.key)
             .body(ByteStream::from(s.body.clone()))
             .send()
@@ -118,7 +156,11 @@ async fn main() -> Result<()> {
         versions.insert(s.key, out.version_id.unwrap_or_default());
         println!("  put  {:<38} {}", s.key, s.note);
     }
-    stack.drain(30).await?;
+    Ok(versions)
+}
+
+/// The contract waits for approval: the demo policy declares it once it is tagged final.
+async fn approve_contract(stack: &Stack, bucket: &str) -> Result<()> {
     println!("• tagging contracts/msa-acme.pdf records-bridge:status=final (the approval)");
     let tagging = aws_sdk_s3::types::Tagging::builder()
         .tag_set(
@@ -128,14 +170,23 @@ async fn main() -> Result<()> {
                 .build()?,
         )
         .build()?;
-    s3.put_object_tagging()
-        .bucket(&bucket)
+    stack
+        .s3()
+        .put_object_tagging()
+        .bucket(bucket)
         .key("contracts/msa-acme.pdf")
         .tagging(tagging)
         .send()
         .await?;
-    stack.drain(30).await?;
+    Ok(())
+}
 
+/// One line per sample: its workflow state and, for governed ones, the record in OpenText.
+async fn print_outcomes(
+    stack: &Stack,
+    bucket: &str,
+    versions: &BTreeMap<&'static str, String>,
+) -> Result<()> {
     println!("\n• what happened, file by file\n");
     println!(
         "  {:<36} {:<9} {:>7} {:<20} sha-256 (S3 = OpenText)",
@@ -143,9 +194,9 @@ async fn main() -> Result<()> {
     );
     for s in samples() {
         let version = &versions[s.key];
-        let state = workflow_state(&stack, &bucket, s.key, version).await?;
+        let state = workflow_state(stack, bucket, s.key, version).await?;
         let (record, class, check) = match s.folder {
-            Some(folder) => describe_record(&stack, folder, s.key, &s.body).await?,
+            Some(folder) => describe_record(stack, folder, s.key, &s.body).await?,
             None => ("-".into(), "-".into(), "-".into()),
         };
         println!(
@@ -153,8 +204,10 @@ async fn main() -> Result<()> {
             s.key, state, record, class, check
         );
     }
-    lifecycle::run(&stack).await?;
+    Ok(())
+}
 
+fn print_where_next(stack: &Stack, root: &Path, bucket: &str) {
     println!("\n• where to look next");
     let admin = stack.sim.admin_url();
     println!(
@@ -179,7 +232,10 @@ async fn main() -> Result<()> {
     println!(
         "\n  Watching the queue: new uploads are declared as they arrive. Ctrl-C stops everything.\n"
     );
+}
 
+/// Feeds `declare` from its queue until Ctrl-C.
+async fn watch_queue(stack: &Stack) -> Result<()> {
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
@@ -191,8 +247,6 @@ async fn main() -> Result<()> {
             }
         }
     }
-    println!("\nstopping: function, simulator, moto");
-    drop(stack);
     Ok(())
 }
 
