@@ -103,49 +103,7 @@ impl Template {
                 .create_table()
                 .table_name(&name)
                 .billing_mode(BillingMode::PayPerRequest);
-            for def in props
-                .get("AttributeDefinitions")
-                .and_then(Value::as_sequence)
-                .into_iter()
-                .flatten()
-            {
-                let attr_type = match def.get("AttributeType").and_then(Value::as_str) {
-                    Some("N") => ScalarAttributeType::N,
-                    Some("B") => ScalarAttributeType::B,
-                    _ => ScalarAttributeType::S,
-                };
-                req = req.attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(
-                            def.get("AttributeName")
-                                .and_then(Value::as_str)
-                                .context("AttributeName")?,
-                        )
-                        .attribute_type(attr_type)
-                        .build()?,
-                );
-            }
-            for key in props
-                .get("KeySchema")
-                .and_then(Value::as_sequence)
-                .into_iter()
-                .flatten()
-            {
-                let key_type = match key.get("KeyType").and_then(Value::as_str) {
-                    Some("RANGE") => KeyType::Range,
-                    _ => KeyType::Hash,
-                };
-                req = req.key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name(
-                            key.get("AttributeName")
-                                .and_then(Value::as_str)
-                                .context("AttributeName")?,
-                        )
-                        .key_type(key_type)
-                        .build()?,
-                );
-            }
+            req = with_keys(req, props)?;
             req.send()
                 .await
                 .with_context(|| format!("creating table {name}"))?;
@@ -326,4 +284,55 @@ impl Template {
         }
         Ok(())
     }
+}
+
+/// The table's attribute definitions and key schema, as the template declares them.
+fn with_keys(
+    mut req: aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder,
+    props: &Value,
+) -> Result<aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder> {
+    for def in props
+        .get("AttributeDefinitions")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
+        let attr_type = match def.get("AttributeType").and_then(Value::as_str) {
+            Some("N") => ScalarAttributeType::N,
+            Some("B") => ScalarAttributeType::B,
+            _ => ScalarAttributeType::S,
+        };
+        req = req.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(
+                    def.get("AttributeName")
+                        .and_then(Value::as_str)
+                        .context("AttributeName")?,
+                )
+                .attribute_type(attr_type)
+                .build()?,
+        );
+    }
+    for key in props
+        .get("KeySchema")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
+        let key_type = match key.get("KeyType").and_then(Value::as_str) {
+            Some("RANGE") => KeyType::Range,
+            _ => KeyType::Hash,
+        };
+        req = req.key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(
+                    key.get("AttributeName")
+                        .and_then(Value::as_str)
+                        .context("AttributeName")?,
+                )
+                .key_type(key_type)
+                .build()?,
+        );
+    }
+    Ok(req)
 }

@@ -20,9 +20,9 @@ mod run;
 
 use records_aws::archive_copies::ArchiveCopies;
 use records_aws::workflow_store::WorkflowStore;
-use records_domain::LifecycleEvent;
 use records_domain::archive::{ArchiveProgress, ArchiveState, archive_workflow_key, states};
 use records_domain::policy::ArchivePolicy;
+use records_domain::{IdempotencyKey, LifecycleEvent};
 use run::Run;
 
 use crate::governance::opentext_side::holds_in_force;
@@ -180,16 +180,7 @@ async fn claim_and_drive(
             return Err(StepError::Permanent(reason));
         }
     };
-    let progress: ArchiveProgress = if item.detail.trim() == "{}" || item.detail.is_empty() {
-        ArchiveProgress {
-            bucket,
-            ..Default::default()
-        }
-    } else {
-        serde_json::from_str(&item.detail).map_err(|e| {
-            StepError::Permanent(format!("workflow detail of {key} is unreadable: {e}"))
-        })?
-    };
+    let progress = progress_of(&item.detail, bucket, &key)?;
     let mut run = Run {
         deps,
         inv,
@@ -226,6 +217,22 @@ async fn claim_and_drive(
         // someone looks, and a rerun tries the release again.
         Archived::Refused(reason) => Err(StepError::Permanent(reason)),
     }
+}
+
+/// The saved progress of a claimed item (a new one starts with the bucket it copies to).
+fn progress_of(
+    detail: &str,
+    bucket: String,
+    key: &IdempotencyKey,
+) -> Result<ArchiveProgress, StepError> {
+    if detail.trim() == "{}" || detail.is_empty() {
+        return Ok(ArchiveProgress {
+            bucket,
+            ..Default::default()
+        });
+    }
+    serde_json::from_str(detail)
+        .map_err(|e| StepError::Permanent(format!("workflow detail of {key} is unreadable: {e}")))
 }
 
 /// How an attempt that did not fail ended.
