@@ -104,12 +104,6 @@ pub enum PollError {
     Other(String),
 }
 
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 impl Poller {
     pub async fn run(&self, run_id: &str) -> RunReport {
         let mut report = RunReport::default();
@@ -160,7 +154,7 @@ impl Poller {
             stored.as_ref().map(|s| &s.snapshot),
             &now,
             ctx,
-            &now_rfc3339(),
+            &crate::now_rfc3339(),
         );
         let mut complete = true;
         for event in &events {
