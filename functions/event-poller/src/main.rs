@@ -1,9 +1,9 @@
 //! Lambda entry point (EventBridge schedule, or invoked on demand with any JSON).
 
-use records_aws::snapshots::SnapshotStore;
 use event_poller::{Poller, Watch};
 use lambda_runtime::{LambdaEvent, service_fn};
 use lambda_support::policy::PolicyHandle;
+use records_aws::snapshots::SnapshotStore;
 use records_aws::workflow_store::WorkflowStore;
 
 #[tokio::main]

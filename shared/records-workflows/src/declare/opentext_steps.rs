@@ -244,8 +244,16 @@ async fn create(
         upload_session: Some(session_hook(run)),
         ..Default::default()
     };
-    match ot.create_document(folder, name, upload.source(), &opts).await {
-        Ok(node) => Ok(Created::Uploaded(finish_upload(run, node.id as u64, 1, &upload)?)),
+    match ot
+        .create_document(folder, name, upload.source(), &opts)
+        .await
+    {
+        Ok(node) => Ok(Created::Uploaded(finish_upload(
+            run,
+            node.id as u64,
+            1,
+            &upload,
+        )?)),
         Err(OtError::NameExists { .. }) => Ok(match ot.find_child_by_name(folder, name).await? {
             Some(_) => Created::LostRace,
             None => Created::TakenUnseen,
@@ -262,7 +270,10 @@ async fn adopt(
     node_id: i64,
 ) -> Result<Option<(u64, u32, String)>, StepError> {
     let identity = run.key.external_identity();
-    let Some(v) = ot.find_version_by_external_identity(node_id, &identity).await? else {
+    let Some(v) = ot
+        .find_version_by_external_identity(node_id, &identity)
+        .await?
+    else {
         return Ok(None);
     };
     tracing::info!(

@@ -8,7 +8,6 @@
 //! the change ([`records_domain::poll`]), and each id is claimed in DynamoDB before it is sent,
 //! so overlapping runs and reruns send it once.
 
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
