@@ -126,7 +126,7 @@ pub(crate) async fn startup(
     }
     println!();
     println!(
-        "== 3. Start-up: process spawn to first GET invocation/next (N={}, same env: moto endpoint, inline policy) target: ratio <= {STARTUP_TARGET}",
+        "== 3. Start-up: process spawn to first GET invocation/next (N={}, same env: moto endpoint, the stack's policy parameter) target: ratio <= {STARTUP_TARGET}",
         declare.len()
     );
     println!(
