@@ -15,7 +15,7 @@ use records_aws::object_lock::ObjectLock;
 use records_aws::s3_objects::S3Objects;
 use records_domain::drift::{Drift, DriftKind, Repair, classify};
 use records_domain::retention::LockMode;
-use records_domain::{Actor, ActorKind, AuditAction, AuditEvent, IdempotencyKey, Outcome};
+use records_domain::{Actor, AuditAction, AuditEvent, IdempotencyKey, Outcome};
 use serde::{Deserialize, Serialize};
 
 /// What the handler was asked: `{}` or a scheduled event = repair; `{"dry_run":true}` = report only.
@@ -74,51 +74,7 @@ pub struct Reconciler {
     pub actor: Actor,
 }
 
-fn required(name: &str) -> anyhow::Result<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| anyhow::anyhow!("environment variable {name} is required"))
-}
-
 impl Reconciler {
-    pub async fn from_env() -> anyhow::Result<Reconciler> {
-        let time_zone = lambda_support::opentext_time_zone()?;
-        let sdk = records_aws::config::load().await;
-        let s3 = records_aws::config::s3_client(&sdk);
-        let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-        let account =
-            records_aws::secrets::service_account(&secrets, &required("OPENTEXT_SECRET_ID")?)
-                .await?;
-        let mut credentials =
-            opentext_client::Credentials::new(account.username.clone(), account.password.as_str());
-        if let Some(domain) = &account.domain {
-            credentials = credentials.with_domain(domain.clone());
-        }
-        let lock_mode = match std::env::var("OBJECT_LOCK_MODE") {
-            Ok(m) if !m.is_empty() => LockMode::parse(&m).ok_or_else(|| {
-                anyhow::anyhow!("OBJECT_LOCK_MODE must be COMPLIANCE or GOVERNANCE")
-            })?,
-            _ => LockMode::Compliance,
-        };
-        Ok(Reconciler {
-            links: LinkStore::new(ddb.clone(), required("WORKFLOW_TABLE")?),
-            lock: ObjectLock::new(s3.clone()),
-            objects: S3Objects::new(s3),
-            audit: AuditLog::new(ddb, required("AUDIT_TABLE")?),
-            opentext: opentext_client::Client::builder(required("OPENTEXT_BASE_URL")?)
-                .credentials(credentials)
-                .time_zone(time_zone)
-                .build()?,
-            lock_mode,
-            actor: Actor {
-                kind: ActorKind::System,
-                id: format!("reconciler/{}", account.username),
-            },
-        })
-    }
-
     /// One full pass over every link.
     pub async fn run(&self, request: &Request, run_id: &str) -> anyhow::Result<Report> {
         let mut report = Report {
