@@ -140,28 +140,38 @@ pub fn classify(
     }
 
     if let Some(RetentionTarget::Until { at }) = retention {
-        let current = lock.map(|(_, until)| until.unix_timestamp());
-        if current != Some(at.unix_timestamp()) {
-            let actual = lock
-                .map(|(m, u)| format!("{} until {}", m.as_str(), rfc3339(u)))
-                .unwrap_or_else(|| "no retention".into());
-            let mut d = drift(
-                DriftKind::RetentionMismatch,
-                format!("until {}", rfc3339(*at)),
-                actual,
-            );
-            // Extending (or setting) is safe; shortening is refused and reported.
-            if current.is_none_or(|c| c < at.unix_timestamp()) {
-                let mode = match lock {
-                    Some((LockMode::Compliance, _)) => LockMode::Compliance,
-                    _ => mode,
-                };
-                d.repair = Some(Repair::ExtendRetention { mode, until: *at });
-            }
-            out.push(d);
-        }
+        out.extend(retention_drift(*at, *lock, mode));
     }
     out
+}
+
+/// The object's retain-until against the record's; extending (or setting) is a safe repair,
+/// shortening is refused and reported.
+fn retention_drift(
+    at: OffsetDateTime,
+    lock: Option<(LockMode, OffsetDateTime)>,
+    mode: LockMode,
+) -> Option<Drift> {
+    let current = lock.map(|(_, until)| until.unix_timestamp());
+    if current == Some(at.unix_timestamp()) {
+        return None;
+    }
+    let actual = lock
+        .map(|(m, u)| format!("{} until {}", m.as_str(), rfc3339(u)))
+        .unwrap_or_else(|| "no retention".into());
+    let mut d = drift(
+        DriftKind::RetentionMismatch,
+        format!("until {}", rfc3339(at)),
+        actual,
+    );
+    if current.is_none_or(|c| c < at.unix_timestamp()) {
+        let mode = match lock {
+            Some((LockMode::Compliance, _)) => LockMode::Compliance,
+            _ => mode,
+        };
+        d.repair = Some(Repair::ExtendRetention { mode, until: at });
+    }
+    Some(d)
 }
 
 #[cfg(test)]
