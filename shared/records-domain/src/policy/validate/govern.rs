@@ -54,20 +54,8 @@ pub(super) fn govern(r: &RuleDoc, prov: Option<&Provenance>, e: &mut Errors) -> 
             format!("unknown value {m:?} (expected disambiguate or refuse)"),
         ),
     };
-    if let Some(t) = &document_name
-        && !names_are_unique_per_key(t)
-    {
-        let outcome = match on_name_clash {
-            Some(OnNameClash::Refuse) => "refused (on_name_clash: refuse)",
-            _ => "declared under a disambiguated name (on_name_clash: disambiguate)",
-        };
-        e.warn(
-            "document_name",
-            format!(
-                "{:?} can give objects with different keys the same name (it does not contain {{key}}); such clashes are {outcome}",
-                t.as_str()
-            ),
-        );
+    if let Some(t) = &document_name {
+        warn_if_names_can_collide(t, on_name_clash, e);
     }
     let classification_id = match r.classification.as_ref().map(|c| c.id) {
         None => e.none(
@@ -90,6 +78,25 @@ pub(super) fn govern(r: &RuleDoc, prov: Option<&Provenance>, e: &mut Errors) -> 
         record: record?,
         categories: categories?,
     })
+}
+
+/// A template that can give two keys one name is allowed, with a warning saying what a clash
+/// will do.
+fn warn_if_names_can_collide(t: &Template, on_name_clash: Option<OnNameClash>, e: &mut Errors) {
+    if names_are_unique_per_key(t) {
+        return;
+    }
+    let outcome = match on_name_clash {
+        Some(OnNameClash::Refuse) => "refused (on_name_clash: refuse)",
+        _ => "declared under a disambiguated name (on_name_clash: disambiguate)",
+    };
+    e.warn(
+        "document_name",
+        format!(
+            "{:?} can give objects with different keys the same name (it does not contain {{key}}); such clashes are {outcome}",
+            t.as_str()
+        ),
+    );
 }
 
 /// Whether every object key renders a name of its own: the template holds the whole key, or
