@@ -62,6 +62,23 @@ pub(crate) fn print_memory(idle_hwm: u64, tiny: &Declaration, rows: &[SizeRow]) 
     );
 }
 
+/// Every run of one size, when there were several.
+fn print_runs(r: &SizeRow) {
+    let list = |v: Vec<f64>| {
+        v.iter()
+            .map(|x| format!("{x:.3}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "{:>8}   runs: declaration {} | (a) {} | (b) {}",
+        "",
+        list(r.decl.iter().map(|d| d.wall.as_secs_f64()).collect()),
+        list(r.s3.iter().map(|b| b.secs).collect()),
+        list(r.ot.iter().map(|b| b.secs).collect())
+    );
+}
+
 pub(crate) fn print_wall(rows: &[SizeRow]) {
     println!();
     println!(
@@ -116,19 +133,7 @@ pub(crate) fn print_wall(rows: &[SizeRow]) {
             poll / base.max(1e-9)
         );
         if r.decl.len() > 1 {
-            let list = |v: Vec<f64>| {
-                v.iter()
-                    .map(|x| format!("{x:.3}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            println!(
-                "{:>8}   runs: declaration {} | (a) {} | (b) {}",
-                "",
-                list(r.decl.iter().map(|d| d.wall.as_secs_f64()).collect()),
-                list(r.s3.iter().map(|b| b.secs).collect()),
-                list(r.ot.iter().map(|b| b.secs).collect())
-            );
+            print_runs(r);
         }
         // moto reads a whole object into memory before it sends the first byte, so a
         // declaration, which cannot upload a byte before it has received it, waits that
