@@ -10,6 +10,7 @@
 //! - [`s3_source`]: an S3 object version as streamed, hashed upload content;
 //! - [`deleted`]: delete markers on governed objects, reported on their records (P3);
 //! - [`progress`]: what the workflow item keeps between attempts;
+//! - `upload_session`: a chunked upload's key saved, and an abandoned one cancelled;
 //! - [`opentext_access`]: the service account's client, built in the background.
 
 pub mod deleted;
@@ -18,6 +19,7 @@ mod opentext_steps;
 pub mod progress;
 mod run;
 pub mod s3_source;
+mod upload_session;
 
 use records_aws::audit_log::AuditLog;
 use records_aws::links::LinkStore;

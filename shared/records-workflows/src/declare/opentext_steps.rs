@@ -3,23 +3,22 @@
 
 use std::sync::Arc;
 
-use futures_util::FutureExt;
 use opentext_client::model::RecordUpdate;
 use opentext_client::{
-    BytesSource, ContentSource, CreateOptions, Error as OtError, Provenance, UploadSessionHook,
-    VersionOptions,
+    BytesSource, ContentSource, CreateOptions, Error as OtError, Provenance, VersionOptions,
 };
 use records_aws::hashing::DigestSlot;
 use records_domain::policy::{
     AttrValue, Mode, OnExistingName, OnNameClash, disambiguate_node_name,
 };
-use records_domain::{EXTERNAL_IDENTITY_TYPE, Plan, StateKind};
+use records_domain::{EXTERNAL_IDENTITY_TYPE, Plan};
 use serde_json::{Map, Value};
 use tokio::io::AsyncReadExt;
 
 use super::progress::NameClash;
 use super::run::Run;
 use super::s3_source::S3Source;
+use super::upload_session::{cancel_abandoned_session, session_hook};
 use crate::runner::StepError;
 
 /// `external_source` value for content that came from S3 (OpenText's enum has it).
@@ -367,52 +366,6 @@ async fn is_this_objects_document(
             // Cut at OpenText's 255 characters: as far as it goes, it is ours.
             || (line.chars().count() == MAX_DESCRIPTION_CHARS && ours.starts_with(line))
     }))
-}
-
-/// Tells the workflow item a chunked upload session's key before any part is sent, so an
-/// attempt that dies mid-upload leaves the key for the next one to cancel.
-fn session_hook(run: &Run<'_>) -> UploadSessionHook {
-    let store = run.deps.store.clone();
-    let (key, owner, lease) = (
-        run.key.as_str().to_string(),
-        run.lease.owner.clone(),
-        run.lease.duration,
-    );
-    let progress = run.progress.clone();
-    let crash = run.deps.crash.is("upload_session_started");
-    UploadSessionHook::new(move |upload_key| {
-        let (store, key, owner) = (store.clone(), key.clone(), owner.clone());
-        let mut progress = progress.clone();
-        async move {
-            progress.upload_key = Some(upload_key);
-            let state = StateKind::Uploading.as_str();
-            if let Err(e) = store
-                .transition(&key, &owner, state, state, &progress.to_json(), lease)
-                .await
-            {
-                // The upload goes on; only a later clean-up of this session is lost.
-                tracing::warn!(error = %e, "could not record the chunked upload session");
-            }
-            if crash {
-                tracing::error!("fault injection: aborting the process mid-upload");
-                std::process::abort();
-            }
-        }
-        .boxed()
-    })
-}
-
-/// Cancels the chunked upload session an earlier attempt opened and never finished.
-async fn cancel_abandoned_session(run: &mut Run<'_>, ot: &opentext_client::Client) {
-    let Some(upload_key) = run.progress.upload_key.take() else {
-        return;
-    };
-    match ot.cancel_upload(&upload_key).await {
-        Ok(()) => tracing::info!("cancelled the chunked upload an earlier attempt left open"),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not cancel an earlier attempt's chunked upload")
-        }
-    }
 }
 
 fn attr_json(v: &AttrValue) -> Value {
