@@ -157,66 +157,6 @@ mod tests {
         assert_eq!(done.lock().unwrap().len(), 9);
     }
 
-    /// Concurrent messages interleave at every await; each log line must still carry the id
-    /// of the message it was written for (a span entered across an await would not).
-    #[test]
-    fn concurrent_messages_log_under_their_own_message_id() {
-        use std::sync::Arc;
-        #[derive(Clone, Default)]
-        struct Lines(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Lines {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let lines = Lines::default();
-        let writer = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_current_span(true)
-            .with_span_list(true)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let batch = vec![msg("m-one", "one"), msg("m-two", "two")];
-                run(
-                    batch,
-                    2,
-                    |_| None,
-                    |m| async move {
-                        let body = m.body.unwrap_or_default();
-                        for step in 0..3 {
-                            tracing::info!(body = %body, step, "working");
-                            tokio::task::yield_now().await;
-                        }
-                        true
-                    },
-                )
-                .await;
-            });
-        });
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        let mut seen = 0;
-        for line in text.lines() {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            let Some(body) = v["fields"]["body"].as_str() else {
-                continue;
-            };
-            seen += 1;
-            assert_eq!(v["span"]["message_id"], format!("m-{body}"), "{line}");
-        }
-        assert_eq!(seen, 6, "{text}");
-    }
-
     #[tokio::test]
     async fn one_group_runs_in_its_order_whatever_the_arrival() {
         let batch = vec![
