@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use records_domain::{DeclarationState, Plan, StateKind};
+use records_domain::{DeclarationState, Plan};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Progress {
@@ -47,21 +47,6 @@ impl Progress {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("progress is plain data")
-    }
-}
-
-/// The store's state name for a state.
-pub fn kind_of(state: &DeclarationState) -> StateKind {
-    match state {
-        DeclarationState::Received => StateKind::Received,
-        DeclarationState::Claimed => StateKind::Claimed,
-        DeclarationState::Uploading { .. } => StateKind::Uploading,
-        DeclarationState::Uploaded { .. } => StateKind::Uploaded,
-        DeclarationState::Classified => StateKind::Classified,
-        DeclarationState::Tagged => StateKind::Tagged,
-        DeclarationState::Done => StateKind::Done,
-        DeclarationState::Failed { .. } => StateKind::Failed,
-        DeclarationState::Skipped { .. } => StateKind::Skipped,
     }
 }
 

@@ -9,7 +9,7 @@ use records_domain::{
     Outcome as AuditOutcome, Plan, StateKind, transition,
 };
 
-use super::progress::{Progress, kind_of};
+use super::progress::Progress;
 use super::{Declared, Deps, ObjectEvent, audit_event, opentext_steps, policy_facts};
 use crate::Invocation;
 use crate::runner::{Lease, StepError};
@@ -44,8 +44,8 @@ impl Run<'_> {
         }
         let mut progress = self.progress.clone();
         progress.state = Some(next.clone());
-        let (from_name, to_name) = (kind_of(&from).as_str(), kind_of(&next).as_str());
-        if kind_of(&next).is_settled() {
+        let (from_name, to_name) = (from.kind().as_str(), next.kind().as_str());
+        if next.kind().is_settled() {
             self.deps
                 .store
                 .finish(
@@ -88,7 +88,7 @@ impl Run<'_> {
             .finish_with(
                 self.key.as_str(),
                 &self.lease.owner,
-                kind_of(&from).as_str(),
+                from.kind().as_str(),
                 StateKind::Done.as_str(),
                 &progress.to_json(),
                 writes,
