@@ -1,6 +1,6 @@
 //! Configuration read once per cold start. Any problem here stops the function before it
 //! takes events, with a message that names what is wrong. (The records policy has its own
-//! source, shared by every function: `lambda_support::policy`.)
+//! source, shared by every function: `records_aws::policy_handle`.)
 
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -2,12 +2,10 @@
 
 use declare::config::Config;
 use declare::handler::handle_batch;
-use lambda_runtime::{LambdaEvent, service_fn};
 use records_aws::{audit_log::AuditLog, s3_objects::S3Objects, workflow_store::WorkflowStore};
 use records_domain::{Actor, ActorKind};
 use records_workflows::declare::progress::TERMINAL;
 use records_workflows::declare::{Deps, opentext_access::OpenTextAccess};
-use records_workflows::invocation::{DEFAULT_MARGIN, Invocation};
 use records_workflows::runner::CrashPoints;
 
 #[tokio::main]
@@ -18,26 +16,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Err(e) => lambda_support::refuse_start("declare", &e).await,
     };
     deps.opentext.prewarm();
-    let deps = &deps;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
-            deps.policy.refresh_if_due().await;
-            let inv = Invocation::new(
-                &event.context.request_id,
-                event.context.deadline,
-                DEFAULT_MARGIN,
-            );
-            Ok::<_, lambda_runtime::Error>(handle_batch(deps, event.payload, &inv).await)
-        },
-    ))
+    lambda_support::serve_sqs(&deps, &deps.policy, |deps, batch, inv| async move {
+        handle_batch(deps, batch, &inv).await
+    })
     .await
 }
 
 async fn build() -> anyhow::Result<Deps> {
     let config = Config::from_env(|k| std::env::var(k).ok())?;
-    let sdk = records_aws::config::load().await;
+    let sdk = records_aws::config::load().await?;
     let s3 = records_aws::config::s3_client(&sdk);
-    let policy = lambda_support::policy::PolicyHandle::load(&sdk).await?;
+    let policy = records_aws::policy_handle::PolicyHandle::load(&sdk).await?;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let opentext = OpenTextAccess::new(
         &config.opentext_base_url,

@@ -31,7 +31,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
 async fn build() -> anyhow::Result<Deps> {
     let config = Config::from_env(|k| std::env::var(k).ok())?;
-    let sdk = records_aws::config::load().await;
+    let sdk = records_aws::config::load().await?;
     let keys = KeyRing::load(
         aws_sdk_secretsmanager::Client::new(&sdk),
         &config.signing_secret_id,

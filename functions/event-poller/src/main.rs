@@ -2,7 +2,7 @@
 
 use event_poller::{Poller, Watch};
 use lambda_runtime::{LambdaEvent, service_fn};
-use lambda_support::policy::PolicyHandle;
+use records_aws::policy_handle::PolicyHandle;
 use records_aws::snapshots::SnapshotStore;
 use records_aws::workflow_store::WorkflowStore;
 
@@ -29,7 +29,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 async fn build() -> anyhow::Result<(Poller, PolicyHandle, Vec<u64>)> {
-    let sdk = records_aws::config::load().await;
+    let sdk = records_aws::config::load().await?;
     let policy = PolicyHandle::load(&sdk).await?;
     let archive_folders = std::env::var("ARCHIVE_FOLDER_IDS")
         .unwrap_or_default()
@@ -41,7 +41,7 @@ async fn build() -> anyhow::Result<(Poller, PolicyHandle, Vec<u64>)> {
                 .map_err(|_| anyhow::anyhow!("ARCHIVE_FOLDER_IDS: {s:?} is not a node id"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let (opentext, _account) = lambda_support::opentext_service_client(
+    let (opentext, _account) = records_workflows::opentext_account::opentext_service_client(
         &aws_sdk_secretsmanager::Client::new(&sdk),
         &lambda_support::required_env("OPENTEXT_SECRET_ID")?,
         &lambda_support::required_env("OPENTEXT_BASE_URL")?,

@@ -1,10 +1,8 @@
 //! Lambda entry point: configuration, policy and clients built once; then the handler.
 
-use lambda_runtime::{LambdaEvent, service_fn};
 use lifecycle_worker::handler::handle_batch;
 use records_aws::{audit_log::AuditLog, s3_objects::S3Objects};
 use records_domain::{Actor, ActorKind};
-use records_workflows::invocation::{DEFAULT_MARGIN, Invocation};
 use records_workflows::lifecycle::Deps;
 use records_workflows::runner::CrashPoints;
 use records_workflows::{archive, governance};
@@ -16,27 +14,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Ok(deps) => deps,
         Err(e) => lambda_support::refuse_start("lifecycle worker", &e).await,
     };
-    let deps = &deps;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
-            deps.policy.refresh_if_due().await;
-            let inv = Invocation::new(
-                &event.context.request_id,
-                event.context.deadline,
-                DEFAULT_MARGIN,
-            );
-            Ok::<_, lambda_runtime::Error>(handle_batch(deps, event.payload, &inv).await)
-        },
-    ))
+    lambda_support::serve_sqs(&deps, &deps.policy, |deps, batch, inv| async move {
+        handle_batch(deps, batch, &inv).await
+    })
     .await
 }
 
 async fn build() -> anyhow::Result<Deps> {
     let get = |k: &str| std::env::var(k).ok();
-    let sdk = records_aws::config::load().await;
+    let sdk = records_aws::config::load().await?;
     let s3 = records_aws::config::s3_client(&sdk);
-    let policy = lambda_support::policy::PolicyHandle::load(&sdk).await?;
-    let (opentext, account) = lambda_support::opentext_service_client(
+    let policy = records_aws::policy_handle::PolicyHandle::load(&sdk).await?;
+    let (opentext, account) = records_workflows::opentext_account::opentext_service_client(
         &aws_sdk_secretsmanager::Client::new(&sdk),
         &lambda_support::required_env("OPENTEXT_SECRET_ID")?,
         &lambda_support::required_env("OPENTEXT_BASE_URL")?,

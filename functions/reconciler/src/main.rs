@@ -37,10 +37,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 async fn build() -> anyhow::Result<Reconciler> {
-    let sdk = records_aws::config::load().await;
+    let sdk = records_aws::config::load().await?;
     let s3 = records_aws::config::s3_client(&sdk);
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    let (opentext, account) = lambda_support::opentext_service_client(
+    let (opentext, account) = records_workflows::opentext_account::opentext_service_client(
         &aws_sdk_secretsmanager::Client::new(&sdk),
         &required_env("OPENTEXT_SECRET_ID")?,
         &required_env("OPENTEXT_BASE_URL")?,

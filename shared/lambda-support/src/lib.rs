@@ -3,17 +3,41 @@
 
 use std::fmt::Display;
 
-pub mod policy;
+use records_workflows::invocation::{DEFAULT_MARGIN, Invocation};
+
 pub mod sqs_batch;
 
 /// JSON logs with the Lambda request span; `RUST_LOG` filters. CloudWatch stamps each line.
 pub fn init_logging() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(true)
-        .without_time()
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let (filter, refused) = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .without_time(),
+        )
+        .with(filter)
         .init();
+    if let Some(refused) = refused {
+        tracing::warn!(rust_log = %refused, "RUST_LOG is not a list of `level` or `target=level` directives; logging at info");
+    }
+}
+
+/// `RUST_LOG` as `level` / `target=level` directives (`info`, `declare=debug,warn`); unset
+/// means info, and a value that does not parse is logged at info and returned to be reported.
+pub fn log_filter(rust_log: Option<&str>) -> (tracing_subscriber::filter::Targets, Option<String>) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    let info = || Targets::new().with_default(LevelFilter::INFO);
+    match rust_log.map(str::trim).filter(|v| !v.is_empty()) {
+        None => (info(), None),
+        Some(value) => match value.parse::<Targets>() {
+            Ok(targets) => (targets, None),
+            Err(_) => (info(), Some(value.to_string())),
+        },
+    }
 }
 
 /// Logs why `function` cannot start, tells the Lambda service (`/runtime/init/error`), and
@@ -33,6 +57,32 @@ pub async fn refuse_start(function: &str, error: &dyn Display) -> ! {
     std::process::exit(1)
 }
 
+/// Serves an SQS-triggered function whose clients are built: per invocation, the policy
+/// re-read when due, the invocation's deadline (less the default margin), then `handle`.
+pub async fn serve_sqs<'a, D, H, F>(
+    deps: &'a D,
+    policy: &'a records_aws::policy_handle::PolicyHandle,
+    handle: H,
+) -> Result<(), lambda_runtime::Error>
+where
+    H: Fn(&'a D, aws_lambda_events::sqs::SqsEvent, Invocation) -> F + 'a,
+    F: std::future::Future<Output = aws_lambda_events::sqs::SqsBatchResponse> + 'a,
+{
+    let handle = &handle;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::sqs::SqsEvent>| async move {
+            policy.refresh_if_due().await;
+            let inv = Invocation::new(
+                &event.context.request_id,
+                event.context.deadline,
+                DEFAULT_MARGIN,
+            );
+            Ok::<_, lambda_runtime::Error>(handle(deps, event.payload, inv).await)
+        },
+    ))
+    .await
+}
+
 /// A required, non-empty environment variable.
 pub fn required_env(name: &str) -> anyhow::Result<String> {
     std::env::var(name)
@@ -41,67 +91,29 @@ pub fn required_env(name: &str) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("environment variable {name} is required"))
 }
 
-/// The environment variable naming the Content Server's time zone.
-pub const OPENTEXT_TIME_ZONE: &str = "OPENTEXT_TIME_ZONE";
-
-/// The Content Server's time zone from `OPENTEXT_TIME_ZONE` (`UTC`, the default when unset
-/// or empty, or a fixed offset such as `+02:00`): how the dates OpenText sends without a zone
-/// are read. Anything else is refused, naming the variable.
-pub fn opentext_time_zone() -> anyhow::Result<opentext_client::model::ServerTimeZone> {
-    time_zone_from(std::env::var(OPENTEXT_TIME_ZONE).ok().as_deref())
-}
-
-fn time_zone_from(value: Option<&str>) -> anyhow::Result<opentext_client::model::ServerTimeZone> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(opentext_client::model::ServerTimeZone::UTC),
-        Some(v) => v
-            .parse()
-            .map_err(|e| anyhow::anyhow!("environment variable {OPENTEXT_TIME_ZONE}: {e}")),
-    }
-}
-
-/// The OpenText client of the service account whose credentials are in `secret_id`, and the
-/// account's name (for audit events). The password never leaves this function's scope. The
-/// client reads zone-less dates in the zone `OPENTEXT_TIME_ZONE` names (an invalid value
-/// fails here, before the secret is read).
-pub async fn opentext_service_client(
-    secrets: &aws_sdk_secretsmanager::Client,
-    secret_id: &str,
-    base_url: &str,
-) -> anyhow::Result<(opentext_client::Client, String)> {
-    let time_zone = opentext_time_zone()?;
-    let account = records_aws::secrets::service_account(secrets, secret_id).await?;
-    let mut credentials =
-        opentext_client::Credentials::new(account.username.clone(), account.password.as_str());
-    if let Some(domain) = &account.domain {
-        credentials = credentials.with_domain(domain.clone());
-    }
-    let client = opentext_client::Client::builder(base_url)
-        .credentials(credentials)
-        .time_zone(time_zone)
-        .build()?;
-    Ok((client, account.username))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod log_filter_tests {
+    use super::log_filter;
+    use tracing::Level;
 
     #[test]
-    fn the_time_zone_defaults_to_utc_and_a_bad_one_names_the_variable() {
-        use opentext_client::model::ServerTimeZone;
-        assert_eq!(time_zone_from(None).unwrap(), ServerTimeZone::UTC);
-        assert_eq!(time_zone_from(Some(" ")).unwrap(), ServerTimeZone::UTC);
-        assert_eq!(
-            time_zone_from(Some("+02:00")).unwrap().to_string(),
-            "+02:00"
-        );
-        let err = time_zone_from(Some("Europe/Berlin"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("environment variable OPENTEXT_TIME_ZONE: time zone \"Europe/Berlin\""),
-            "{err}"
-        );
+    fn unset_means_info_and_directives_set_levels_per_target() {
+        let (info, refused) = log_filter(None);
+        assert!(refused.is_none());
+        assert!(info.would_enable("declare", &Level::INFO));
+        assert!(!info.would_enable("declare", &Level::DEBUG));
+
+        let (targets, refused) = log_filter(Some("warn,records_workflows=debug"));
+        assert!(refused.is_none());
+        assert!(targets.would_enable("records_workflows::declare", &Level::DEBUG));
+        assert!(!targets.would_enable("aws_smithy_runtime", &Level::INFO));
+        assert!(targets.would_enable("aws_smithy_runtime", &Level::WARN));
+    }
+
+    #[test]
+    fn a_value_that_does_not_parse_logs_at_info_and_is_reported() {
+        let (filter, refused) = log_filter(Some("declare[span{x=1}]=debug"));
+        assert_eq!(refused.as_deref(), Some("declare[span{x=1}]=debug"));
+        assert!(filter.would_enable("declare", &Level::INFO));
     }
 }

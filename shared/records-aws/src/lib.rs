@@ -21,6 +21,7 @@ pub mod hashing;
 pub mod lifecycle_queue;
 pub mod links;
 pub mod object_lock;
+pub mod policy_handle;
 pub mod policy_source;
 pub mod replay_guard;
 pub mod s3_objects;

@@ -39,28 +39,51 @@ pub enum SecretError {
     Shape { id: String, reason: String },
 }
 
-pub async fn service_account(
+/// Why a secret's string value could not be had; each caller names the secret in its words.
+pub(crate) enum ReadFailure {
+    Call { code: String, message: String },
+    Empty,
+}
+
+/// The secret's current string value.
+pub(crate) async fn secret_string(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
-) -> Result<ServiceAccount, SecretError> {
+) -> Result<String, ReadFailure> {
     let out = client
         .get_secret_value()
         .secret_id(secret_id)
         .send()
         .await
-        .map_err(|e| SecretError::Read {
-            id: secret_id.into(),
+        .map_err(|e| ReadFailure::Call {
             code: e.code().unwrap_or("Unknown").into(),
             message: e
                 .message()
                 .map(str::to_string)
                 .unwrap_or_else(|| e.to_string()),
         })?;
-    let text = out.secret_string().ok_or_else(|| SecretError::Empty {
-        id: secret_id.into(),
-    })?;
+    out.secret_string()
+        .map(str::to_string)
+        .ok_or(ReadFailure::Empty)
+}
+
+pub async fn service_account(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<ServiceAccount, SecretError> {
+    let id = || secret_id.to_string();
+    let text = secret_string(client, secret_id)
+        .await
+        .map_err(|failure| match failure {
+            ReadFailure::Call { code, message } => SecretError::Read {
+                id: id(),
+                code,
+                message,
+            },
+            ReadFailure::Empty => SecretError::Empty { id: id() },
+        })?;
     // The serde error names the field, never the value, so the password cannot leak here.
-    serde_json::from_str(text).map_err(|e| SecretError::Shape {
+    serde_json::from_str(&text).map_err(|e| SecretError::Shape {
         id: secret_id.into(),
         reason: format!(
             "line {} column {}: {}",

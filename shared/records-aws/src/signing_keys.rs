@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use crate::secrets::{ReadFailure, secret_string};
 use records_domain::callback_signature::{KeysError, SigningKeys};
 use tokio::sync::Mutex;
 
@@ -77,23 +77,18 @@ async fn fetch(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
 ) -> Result<SigningKeys, KeyRingError> {
-    let out = client
-        .get_secret_value()
-        .secret_id(secret_id)
-        .send()
+    let id = || secret_id.to_string();
+    let text = secret_string(client, secret_id)
         .await
-        .map_err(|e| KeyRingError::Read {
-            id: secret_id.into(),
-            code: e.code().unwrap_or("Unknown").into(),
-            message: e
-                .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| e.to_string()),
+        .map_err(|failure| match failure {
+            ReadFailure::Call { code, message } => KeyRingError::Read {
+                id: id(),
+                code,
+                message,
+            },
+            ReadFailure::Empty => KeyRingError::Empty { id: id() },
         })?;
-    let text = out.secret_string().ok_or_else(|| KeyRingError::Empty {
-        id: secret_id.into(),
-    })?;
-    SigningKeys::parse(text).map_err(|source| KeyRingError::Shape {
+    SigningKeys::parse(&text).map_err(|source| KeyRingError::Shape {
         id: secret_id.into(),
         source,
     })

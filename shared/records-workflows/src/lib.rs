@@ -19,6 +19,7 @@ pub mod governance;
 pub mod intake;
 pub mod invocation;
 pub mod lifecycle;
+pub mod opentext_account;
 pub mod poll;
 pub mod reconcile;
 pub mod runner;

@@ -19,8 +19,8 @@ pub struct Deps {
     pub workflow_table: String,
     pub audit: AuditLog,
     pub opentext: opentext_client::Client,
-    /// The records policy, re-read from its source when due (`lambda_support::policy`).
-    pub policy: lambda_support::policy::PolicyHandle,
+    /// The records policy, re-read from its source when due (`records_aws::policy_handle`).
+    pub policy: records_aws::policy_handle::PolicyHandle,
     pub actor: Actor,
     pub archive: archive::ArchiveConfig,
     pub governance: governance::GovernanceConfig,

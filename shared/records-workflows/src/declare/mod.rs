@@ -45,7 +45,7 @@ pub struct Deps {
     /// Built in the background from start-up (see [`opentext_access`]).
     pub opentext: opentext_access::OpenTextAccess,
     /// The records policy, re-read from its source when due.
-    pub policy: lambda_support::policy::PolicyHandle,
+    pub policy: records_aws::policy_handle::PolicyHandle,
     pub actor: records_domain::Actor,
     /// Object versions handled at once within one batch.
     pub concurrency: usize,

@@ -50,7 +50,7 @@ impl OpenTextAccess {
         inner
             .client
             .get_or_try_init(|| async {
-                lambda_support::opentext_service_client(
+                crate::opentext_account::opentext_service_client(
                     &inner.secrets,
                     &inner.secret_id,
                     &inner.base_url,

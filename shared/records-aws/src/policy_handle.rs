@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use records_aws::policy_source::{PolicySource, PolicyText};
+use crate::policy_source::{PolicySource, PolicySourceError, PolicyText};
 use records_domain::Policy;
 
 /// How often a warm function asks the source for a new version (`POLICY_REFRESH_SECS`).
@@ -28,33 +28,50 @@ struct Loaded {
     version: String,
 }
 
-fn parse(source: &PolicySource, text: &PolicyText) -> anyhow::Result<Policy> {
-    Policy::from_yaml(&text.text).map_err(|e| {
-        anyhow::anyhow!(
-            "records policy at {source} (version {}) is invalid: {e}",
-            text.version
-        )
+/// Why the policy could not be had at start-up; every message names the source.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyLoadError {
+    #[error(transparent)]
+    Configuration(PolicySourceError),
+    #[error("environment variable POLICY_REFRESH_SECS: {0:?} is not a number of seconds")]
+    RefreshInterval(String),
+    #[error("records policy: {0}")]
+    Unreadable(PolicySourceError),
+    #[error("records policy at {at} (version {version}) is invalid: {message}")]
+    Invalid {
+        at: String,
+        version: String,
+        message: String,
+    },
+}
+
+fn parse(source: &PolicySource, text: &PolicyText) -> Result<Policy, PolicyLoadError> {
+    Policy::from_yaml(&text.text).map_err(|e| PolicyLoadError::Invalid {
+        at: source.to_string(),
+        version: text.version.clone(),
+        message: e.to_string(),
     })
 }
 
 impl PolicyHandle {
     /// Reads and validates the policy from the source the environment names.
-    pub async fn load(sdk: &aws_config::SdkConfig) -> anyhow::Result<Self> {
-        let source = PolicySource::from_env(|k| std::env::var(k).ok())?;
+    pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, PolicyLoadError> {
+        let source = PolicySource::from_env(|k| std::env::var(k).ok())
+            .map_err(PolicyLoadError::Configuration)?;
         let refresh = match std::env::var("POLICY_REFRESH_SECS").ok() {
             None => DEFAULT_REFRESH,
-            Some(v) => Duration::from_secs(v.trim().parse().map_err(|_| {
-                anyhow::anyhow!(
-                    "environment variable POLICY_REFRESH_SECS: {v:?} is not a number of seconds"
-                )
-            })?),
+            Some(v) => Duration::from_secs(
+                v.trim()
+                    .parse()
+                    .map_err(|_| PolicyLoadError::RefreshInterval(v.clone()))?,
+            ),
         };
         let ssm = aws_sdk_ssm::Client::new(sdk);
-        let s3 = records_aws::config::s3_client(sdk);
+        let s3 = crate::config::s3_client(sdk);
         let text = source
             .read(&ssm, &s3)
             .await
-            .map_err(|e| anyhow::anyhow!("records policy: {e}"))?;
+            .map_err(PolicyLoadError::Unreadable)?;
         let policy = parse(&source, &text)?;
         log_loaded(&source, &text.version, &policy);
         Ok(Self {

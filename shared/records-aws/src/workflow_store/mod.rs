@@ -11,9 +11,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+
+mod claim;
+mod item;
+
+use item::{n, parse, s};
 
 /// Attribute names (also what `template.yaml` and the local stack create).
 pub const PK: &str = "pk";
@@ -91,13 +94,6 @@ fn finish_names() -> HashMap<String, String> {
     ])
 }
 
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_string())
-}
-fn n(v: u64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
 fn dynamo_err<E: ProvideErrorMetadata>(op: &'static str, key: &str, e: SdkError<E>) -> StoreError {
     StoreError::Dynamo {
         op,
@@ -107,6 +103,19 @@ fn dynamo_err<E: ProvideErrorMetadata>(op: &'static str, key: &str, e: SdkError<
             .message()
             .map(str::to_string)
             .unwrap_or_else(|| format!("{e}")),
+    }
+}
+
+/// A lease holder's write: a failed condition means the lease (or the state) moved on.
+fn lease_checked<T, E: ProvideErrorMetadata>(
+    result: Result<T, SdkError<E>>,
+    op: &'static str,
+    key: &str,
+) -> Result<(), StoreError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_condition_failure(&e) => Err(StoreError::LeaseLost { key: key.into() }),
+        Err(e) => Err(dynamo_err(op, key, e)),
     }
 }
 
@@ -140,131 +149,6 @@ impl WorkflowStore {
         &self.table
     }
 
-    /// Claims `key` for `owner` until `lease` from now: creates the item, or takes over one
-    /// whose lease expired and whose state is not terminal. One conditional write, so two
-    /// concurrent claims can never both win.
-    pub async fn claim(
-        &self,
-        key: &str,
-        owner: &str,
-        lease: Duration,
-    ) -> Result<Claim, StoreError> {
-        self.claim_starting_at(key, owner, lease, self.initial_state, "{}")
-            .await
-    }
-
-    /// As [`Self::claim`], but a new item starts in `state` with `detail`: a caller that
-    /// already knows its first step saves a transition. An existing item keeps its own.
-    pub async fn claim_starting_at(
-        &self,
-        key: &str,
-        owner: &str,
-        lease: Duration,
-        state: &str,
-        detail: &str,
-    ) -> Result<Claim, StoreError> {
-        let (condition, values) = self.claim_condition(owner, lease, state, detail);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(key))
-            .update_expression(
-                "SET lease_owner = :owner, lease_expires_at = :until, updated_at = :now, \
-                 attempts = if_not_exists(attempts, :zero) + :one, \
-                 created_at = if_not_exists(created_at, :now), \
-                 #state = if_not_exists(#state, :initial), detail = if_not_exists(detail, :detail) \
-                 REMOVE #ttl",
-            )
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(HashMap::from([
-                ("#pk".to_string(), PK.to_string()),
-                ("#state".to_string(), "state".to_string()),
-                // A re-opened item (e.g. skipped, then tagged final) must not age out mid-work.
-                ("#ttl".to_string(), TTL_ATTRIBUTE.to_string()),
-            ])))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                let item = parse(key, out.attributes().cloned().unwrap_or_default())?;
-                let resumed = item.attempts > 1 || item.state != state;
-                Ok(Claim::Acquired { item, resumed })
-            }
-            Err(SdkError::ServiceError(e))
-                if e.err().code() == Some("ConditionalCheckFailedException") =>
-            {
-                let old = match e.err() {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => {
-                        c.item().cloned()
-                    }
-                    _ => None,
-                };
-                self.refused_claim(key, old).await
-            }
-            Err(e) => Err(dynamo_err("UpdateItem(claim)", key, e)),
-        }
-    }
-
-    /// The claim's condition (new, or not terminal with its lease expired) and its values.
-    fn claim_condition(
-        &self,
-        owner: &str,
-        lease: Duration,
-        state: &str,
-        detail: &str,
-    ) -> (String, HashMap<String, AttributeValue>) {
-        let now = now_ms();
-        let mut values = HashMap::from([
-            (":owner".to_string(), s(owner)),
-            (":until".to_string(), n(now + lease.as_millis() as u64)),
-            (":now".to_string(), n(now)),
-            (":zero".to_string(), n(0)),
-            (":one".to_string(), n(1)),
-            (":initial".to_string(), s(state)),
-            (":detail".to_string(), s(detail)),
-        ]);
-        let mut terminal_refs = Vec::new();
-        for (i, t) in self.terminal_states.iter().enumerate() {
-            let name = format!(":t{i}");
-            values.insert(name.clone(), s(t));
-            terminal_refs.push(name);
-        }
-        let not_terminal = if terminal_refs.is_empty() {
-            "attribute_exists(#pk)".to_string()
-        } else {
-            format!("NOT #state IN ({})", terminal_refs.join(", "))
-        };
-        let condition = format!(
-            "attribute_not_exists(#pk) OR (({not_terminal}) AND (attribute_not_exists(lease_expires_at) OR lease_expires_at < :now))"
-        );
-        (condition, values)
-    }
-
-    /// A refused claim: the item as it stands (sent back with the refusal, else read) says
-    /// whether it is finished or busy.
-    async fn refused_claim(
-        &self,
-        key: &str,
-        old: Option<HashMap<String, AttributeValue>>,
-    ) -> Result<Claim, StoreError> {
-        let item = match old {
-            Some(attrs) => parse(key, attrs)?,
-            None => self.get(key).await?.ok_or_else(|| StoreError::Malformed {
-                key: key.into(),
-                reason: "claim refused but no item found".into(),
-            })?,
-        };
-        if self.terminal_states.contains(&item.state.as_str()) {
-            Ok(Claim::Finished(item))
-        } else {
-            Ok(Claim::Busy(item))
-        }
-    }
-
     /// Moves `key` from `from` to `to` (with its detail) if `owner` still holds the lease,
     /// and renews the lease. A lost lease means another attempt owns the effect now.
     pub async fn transition(
@@ -295,11 +179,7 @@ impl WorkflowStore {
             .expression_attribute_values(":owner", s(owner))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::LeaseLost { key: key.into() }),
-            Err(e) => Err(dynamo_err("UpdateItem(transition)", key, e)),
-        }
+        lease_checked(result, "UpdateItem(transition)", key)
     }
 
     /// Ends the workflow in terminal state `to`: drops the lease and sets the TTL.
@@ -322,11 +202,7 @@ impl WorkflowStore {
             .set_expression_attribute_values(Some(self.finish_values(owner, from, to, detail)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::LeaseLost { key: key.into() }),
-            Err(e) => Err(dynamo_err("UpdateItem(finish)", key, e)),
-        }
+        lease_checked(result, "UpdateItem(finish)", key)
     }
 
     /// Ends the workflow as [`Self::finish`] does, in one transaction with `writes`: what
@@ -416,11 +292,7 @@ impl WorkflowStore {
             .expression_attribute_values(":owner", s(owner))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::LeaseLost { key: key.into() }),
-            Err(e) => Err(dynamo_err("UpdateItem(release)", key, e)),
-        }
+        lease_checked(result, "UpdateItem(release)", key)
     }
 
     /// Reads an item (strongly consistent). Items past their TTL are treated as absent,
@@ -446,29 +318,4 @@ impl WorkflowStore {
             }
         }
     }
-}
-
-fn parse(key: &str, attrs: HashMap<String, AttributeValue>) -> Result<WorkflowItem, StoreError> {
-    let text = |name: &str| attrs.get(name).and_then(|v| v.as_s().ok()).cloned();
-    let num = |name: &str| {
-        attrs
-            .get(name)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    let malformed = |reason: &str| StoreError::Malformed {
-        key: key.into(),
-        reason: reason.into(),
-    };
-    Ok(WorkflowItem {
-        key: text(PK).unwrap_or_else(|| key.to_string()),
-        state: text("state").ok_or_else(|| malformed("no state"))?,
-        detail: text("detail").unwrap_or_else(|| "{}".into()),
-        attempts: num("attempts").unwrap_or(0) as u32,
-        lease_owner: text("lease_owner"),
-        lease_expires_at_ms: num("lease_expires_at"),
-        created_at_ms: num("created_at").unwrap_or(0),
-        updated_at_ms: num("updated_at").unwrap_or(0),
-        expires_at: num(TTL_ATTRIBUTE),
-    })
 }
