@@ -163,19 +163,67 @@ impl Plan {
     /// the provenance attributes merged with the rule's own (validation has
     /// ensured they never overlap).
     pub fn category_values(&self, sha256: &str) -> Result<Vec<CategoryValues>, PlanError> {
-        if sha256.len() != 64
-            || !sha256
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
-            return Err(PlanError::BadSha256(sha256.to_string()));
-        }
+        check_sha256(sha256)?;
+        self.render(Some(sha256), Part::All)
+    }
+
+    /// The values known before the content is read: sent with the create, so the document
+    /// never exists without its provenance. Every category is listed, with no values if all
+    /// of its values need the hash (applying it is still due).
+    pub fn category_values_before_hash(&self) -> Result<Vec<CategoryValues>, PlanError> {
+        self.render(None, Part::BeforeHash)
+    }
+
+    /// The values that need the content's SHA-256 (the provenance `sha256` attribute and any
+    /// template using `{sha256}`), only for categories that have some: what is left to set
+    /// after a create that carried [`Self::category_values_before_hash`].
+    pub fn category_values_needing_hash(
+        &self,
+        sha256: &str,
+    ) -> Result<Vec<CategoryValues>, PlanError> {
+        check_sha256(sha256)?;
+        let mut values = self.render(Some(sha256), Part::NeedingHash)?;
+        values.retain(|c| !c.values.is_empty());
+        Ok(values)
+    }
+
+    fn render(&self, sha256: Option<&str>, part: Part) -> Result<Vec<CategoryValues>, PlanError> {
         render_categories(
             &self.provenance,
             &self.categories,
             &self.facts,
-            Some(sha256),
+            sha256,
+            part,
         )
+    }
+}
+
+fn check_sha256(sha256: &str) -> Result<(), PlanError> {
+    if sha256.len() != 64
+        || !sha256
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(PlanError::BadSha256(sha256.to_string()));
+    }
+    Ok(())
+}
+
+/// Which of a plan's category values to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    All,
+    BeforeHash,
+    NeedingHash,
+}
+
+impl Part {
+    fn takes(self, needs_hash: bool) -> bool {
+        match self {
+            Part::All => true,
+            Part::BeforeHash => !needs_hash,
+            Part::NeedingHash => needs_hash,
+        }
     }
 }
 
@@ -206,10 +254,14 @@ fn render_categories(
     cats: &[CategorySpec],
     facts: &ObjectFacts,
     sha256: Option<&str>,
+    part: Part,
 ) -> Result<Vec<CategoryValues>, PlanError> {
     let mut out: Vec<CategoryValues> = Vec::new();
     let mut provenance_values = BTreeMap::new();
     for &field in prov.attributes.keys() {
+        if !part.takes(field == ProvenanceField::Sha256) {
+            continue;
+        }
         if let Some(k) = prov.attribute_key(field) {
             provenance_values.insert(k, provenance_value(field, facts, sha256));
         }
@@ -221,6 +273,10 @@ fn render_categories(
     for c in cats {
         let mut values = BTreeMap::new();
         for (k, spec) in &c.attributes {
+            let needs_hash = matches!(spec, AttrSpec::Template(t) if t.uses_sha256());
+            if !part.takes(needs_hash) {
+                continue;
+            }
             let v = match spec {
                 AttrSpec::Literal(v) => v.clone(),
                 AttrSpec::Template(t) => AttrValue::Text(render_attr(t, facts, sha256)?),
@@ -352,7 +408,7 @@ impl Policy {
             }
         };
         // Fail now, not after the upload, if an attribute template cannot render.
-        render_categories(&self.provenance, &spec.categories, facts, None)?;
+        render_categories(&self.provenance, &spec.categories, facts, None, Part::All)?;
         Ok(Plan {
             rule: rule.to_string(),
             facts: facts.clone(),

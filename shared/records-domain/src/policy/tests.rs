@@ -127,6 +127,64 @@ fn finance_invoice_plan() {
 }
 
 #[test]
+fn category_values_split_into_what_the_create_carries_and_what_needs_the_hash() {
+    let f = facts(
+        "acme-records-prod",
+        "finance/invoices/2026/INV 7: final.pdf",
+    );
+    let plan = govern(example().evaluate(&f));
+    let before = plan.category_values_before_hash().unwrap();
+    let after = plan.category_values_needing_hash(SHA).unwrap();
+    assert_eq!(before.len(), 1);
+    assert!(
+        !before[0].values.contains_key("3100_7"),
+        "no hash before the upload"
+    );
+    assert_eq!(
+        before[0].values["3100_2"],
+        AttrValue::Text("acme-records-prod".into())
+    );
+    assert_eq!(after.len(), 1);
+    assert_eq!(
+        after[0].values.keys().collect::<Vec<_>>(),
+        vec!["3100_7"],
+        "only the hash is left"
+    );
+    // Together they are exactly the whole set.
+    let mut joined = before[0].values.clone();
+    joined.extend(after[0].values.clone());
+    assert_eq!(joined, plan.category_values(SHA).unwrap()[0].values);
+    assert!(plan.category_values_needing_hash("ABC").is_err());
+
+    // A rule attribute templated with `{sha256}` waits for the hash too.
+    let mut templated = plan.clone();
+    templated.categories = vec![CategorySpec {
+        id: 3200,
+        attributes: BTreeMap::from([
+            (
+                "3200_2".to_string(),
+                AttrSpec::Template(Template::parse("sha {sha256}").unwrap()),
+            ),
+            (
+                "3200_3".to_string(),
+                AttrSpec::Literal(AttrValue::Text("fixed".into())),
+            ),
+        ]),
+    }];
+    let before = templated.category_values_before_hash().unwrap();
+    let after = templated.category_values_needing_hash(SHA).unwrap();
+    let cat = |v: &[CategoryValues]| v.iter().find(|c| c.id == 3200).cloned();
+    assert_eq!(
+        cat(&before).unwrap().values.keys().collect::<Vec<_>>(),
+        vec!["3200_3"]
+    );
+    assert_eq!(
+        cat(&after).unwrap().values["3200_2"],
+        AttrValue::Text(format!("sha {SHA}"))
+    );
+}
+
+#[test]
 fn matching_globs_tags_metadata_and_order() {
     let p = example();
     // `*` in the bucket glob; `**` crosses folders.

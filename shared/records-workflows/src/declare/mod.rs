@@ -228,6 +228,7 @@ async fn claim_and_run(
         facts,
         event,
         progress: Progress::parse(&item.detail),
+        created_here: false,
     };
     if run.progress.state.is_none() {
         run.progress.state = Some(DeclarationState::Claimed);

@@ -9,7 +9,7 @@ use opentext_client::{
 };
 use records_aws::hashing::DigestSlot;
 use records_domain::policy::{
-    AttrValue, Mode, OnExistingName, OnNameClash, disambiguate_node_name,
+    AttrValue, CategoryValues, Mode, OnExistingName, OnNameClash, disambiguate_node_name,
 };
 use records_domain::{EXTERNAL_IDENTITY_TYPE, Plan};
 use serde_json::{Map, Value};
@@ -170,6 +170,11 @@ async fn service_client(run: &Run<'_>) -> Result<opentext_client::Client, StepEr
 /// server reports taken is settled in this attempt: this object's own document gets the
 /// version (`on_existing_name`), another object's document or one records-bridge did not
 /// create is a clash (`on_name_clash`: a disambiguated name, or a refusal naming it).
+/// Objects up to this size are created without looking the name up first: the lookup is
+/// needed only on a clash, which the create reports. Above it the name is looked up first,
+/// since a clash found after sending the content would send it twice.
+const OPTIMISTIC_CREATE_MAX_BYTES: u64 = 8 * 1024 * 1024;
+
 pub(crate) async fn upload(
     run: &mut Run<'_>,
     folder_id: u64,
@@ -180,17 +185,24 @@ pub(crate) async fn upload(
     cancel_abandoned_session(run, &ot).await;
     let folder = folder_id as i64;
     let mut name = name.to_string();
-    // Lookups: the plan's name, a repeat after losing a create race, the disambiguated name.
+    let mut look_up_first = run.facts.size > OPTIMISTIC_CREATE_MAX_BYTES;
+    // Tries: the plan's name, a repeat after the name changed hands, the disambiguated name.
     for _ in 0..4 {
-        let Some(node) = ot.find_child_by_name(folder, &name).await? else {
-            match create(run, &ot, &plan, folder, &name).await? {
+        let found = match look_up_first {
+            true => ot.find_child_by_name(folder, &name).await?,
+            false => None,
+        };
+        look_up_first = true;
+        let node = match found {
+            Some(node) => node,
+            None => match create(run, &ot, &plan, folder, &name).await? {
                 Created::Uploaded(done) => return Ok(done),
-                Created::LostRace => continue,
+                Created::Exists(node) => *node,
                 Created::TakenUnseen => {
                     name = clash(run, &plan, &name, None)?;
                     continue;
                 }
-            }
+            },
         };
         if let Some(adopted) = adopt(run, &ot, node.id).await? {
             return Ok(adopted);
@@ -220,13 +232,26 @@ pub(crate) async fn upload(
     )))
 }
 
-/// How creating the document under a free-looking name went.
+/// How creating the document went.
 enum Created {
     Uploaded((u64, u32, String)),
-    /// "Name exists", and now the lookup finds it: a concurrent create won; judge it.
-    LostRace,
+    /// "Name exists", and the lookup finds what holds it (an earlier attempt's document,
+    /// this object's document, another's, or a concurrent create's): judge it.
+    Exists(Box<opentext_client::model::Node>),
     /// "Name exists", but for nothing the service account can see.
     TakenUnseen,
+}
+
+/// The category values sent with the create (flat `roles.categories`): everything known
+/// before the content is hashed.
+fn categories_at_create(plan: &Plan) -> Result<Map<String, Value>, StepError> {
+    let values = plan
+        .category_values_before_hash()
+        .map_err(|e| StepError::Permanent(e.to_string()))?;
+    Ok(values
+        .iter()
+        .flat_map(|cat| cat.values.iter().map(|(k, v)| (k.clone(), attr_json(v))))
+        .collect())
 }
 
 async fn create(
@@ -240,6 +265,7 @@ async fn create(
     let opts = CreateOptions {
         description: Some(description(plan)),
         provenance: provenance(run),
+        categories: categories_at_create(plan)?,
         upload_session: Some(session_hook(run)),
         ..Default::default()
     };
@@ -247,14 +273,17 @@ async fn create(
         .create_document(folder, name, upload.source(), &opts)
         .await
     {
-        Ok(node) => Ok(Created::Uploaded(finish_upload(
-            run,
-            node.id as u64,
-            1,
-            &upload,
-        )?)),
+        Ok(node) => {
+            run.created_here = true;
+            Ok(Created::Uploaded(finish_upload(
+                run,
+                node.id as u64,
+                1,
+                &upload,
+            )?))
+        }
         Err(OtError::NameExists { .. }) => Ok(match ot.find_child_by_name(folder, name).await? {
-            Some(_) => Created::LostRace,
+            Some(node) => Created::Exists(Box::new(node)),
             None => Created::TakenUnseen,
         }),
         Err(e) => Err(e.into()),
@@ -386,20 +415,6 @@ pub(crate) async fn classify(run: &Run<'_>, node_id: u64) -> Result<(), StepErro
         .ok_or_else(|| StepError::Permanent("no sha256".into()))?;
     let ot = service_client(run).await?;
     let node = node_id as i64;
-    let categories: Vec<(i64, Map<String, Value>)> = plan
-        .category_values(&sha256)
-        .map_err(|e| StepError::Permanent(e.to_string()))?
-        .into_iter()
-        .map(|cat| {
-            let values = cat
-                .values
-                .iter()
-                .map(|(k, v)| (k.clone(), attr_json(v)))
-                .collect();
-            (cat.id as i64, values)
-        })
-        .collect();
-    ot.set_categories(node, &categories).await?;
     let details = RecordUpdate {
         official: plan.record.official,
         record_date: plan.record.record_date.clone(),
@@ -407,6 +422,28 @@ pub(crate) async fn classify(run: &Run<'_>, node_id: u64) -> Result<(), StepErro
         rsi: plan.record.rsi.clone(),
         ..Default::default()
     };
+    if run.created_here {
+        // The create carried every value known before the hash, and nothing has classified
+        // the new document yet: set what needed the hash, then classify in one call.
+        set_hash_values(&ot, node, &plan, &sha256).await?;
+        match ot
+            .apply_rm_classification(node, plan.classification_id as i64, &details, None)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            // Classified meanwhile after all: the reading path below settles it.
+            Err(OtError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        let categories: Vec<_> = plan
+            .category_values(&sha256)
+            .map_err(|e| StepError::Permanent(e.to_string()))?
+            .iter()
+            .map(json_category)
+            .collect();
+        ot.set_categories(node, &categories).await?;
+    }
     match ot
         .classify_record(node, plan.classification_id as i64, &details)
         .await
@@ -418,4 +455,41 @@ pub(crate) async fn classify(run: &Run<'_>, node_id: u64) -> Result<(), StepErro
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// After a create that carried the values known before the hash: the values that needed it,
+/// updating the categories the create applied and applying any it could not.
+async fn set_hash_values(
+    ot: &opentext_client::Client,
+    node: i64,
+    plan: &Plan,
+    sha256: &str,
+) -> Result<(), StepError> {
+    let carried = plan
+        .category_values_before_hash()
+        .map_err(|e| StepError::Permanent(e.to_string()))?;
+    let needing = plan
+        .category_values_needing_hash(sha256)
+        .map_err(|e| StepError::Permanent(e.to_string()))?;
+    for cat in &needing {
+        let (id, values) = json_category(cat);
+        if carried
+            .iter()
+            .any(|c| c.id == cat.id && !c.values.is_empty())
+        {
+            ot.update_category(node, id, &values).await?;
+        } else {
+            ot.apply_category(node, id, &values).await?;
+        }
+    }
+    Ok(())
+}
+
+fn json_category(cat: &CategoryValues) -> (i64, Map<String, Value>) {
+    let values = cat
+        .values
+        .iter()
+        .map(|(k, v)| (k.clone(), attr_json(v)))
+        .collect();
+    (cat.id as i64, values)
 }

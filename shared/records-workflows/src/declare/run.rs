@@ -22,6 +22,9 @@ pub(crate) struct Run<'a> {
     pub facts: records_aws::s3_objects::S3ObjectFacts,
     pub event: &'a ObjectEvent,
     pub progress: Progress,
+    /// This attempt created the document (never stored): it carries the categories the
+    /// create sent, and nothing can have classified it yet, so classifying skips the reads.
+    pub created_here: bool,
 }
 
 impl Run<'_> {
