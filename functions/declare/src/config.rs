@@ -2,6 +2,8 @@
 //! takes events, with a message that names what is wrong. (The records policy has its own
 //! source, shared by every function: `records_aws::policy_handle`.)
 
+use records_domain::SelfWriters;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub opentext_base_url: String,
@@ -12,6 +14,12 @@ pub struct Config {
     pub audit_table: String,
     /// Object versions processed at once within one batch.
     pub concurrency: usize,
+    /// `SELF_WRITER_ROLE_IDS`: the unique ids (`AROA…`, comma-separated) of the roles of
+    /// every records-bridge function that writes tags on the governed bucket (the template
+    /// sets them from `!GetAtt <Function>Role.RoleId`). An `ObjectTagging:Put` made by one of
+    /// them is S3's echo of records-bridge's own write and is dropped without any AWS call.
+    /// Unset or empty: none is recognised (every tagging event is handled).
+    pub self_writers: SelfWriters,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +49,11 @@ impl Config {
                     reason: format!("{v:?} is not a positive integer"),
                 })?,
         };
+        let self_writers = SelfWriters::parse(&get("SELF_WRITER_ROLE_IDS").unwrap_or_default())
+            .map_err(|e| ConfigError::Invalid {
+                name: "SELF_WRITER_ROLE_IDS",
+                reason: e.to_string(),
+            })?;
         Ok(Config {
             opentext_base_url: required("OPENTEXT_BASE_URL")?,
             opentext_secret_id: required("OPENTEXT_SECRET_ID")?,
@@ -50,6 +63,7 @@ impl Config {
             workflow_table: required("WORKFLOW_TABLE")?,
             audit_table: required("AUDIT_TABLE")?,
             concurrency,
+            self_writers,
         })
     }
 }
@@ -86,5 +100,53 @@ mod tests {
         let mut pairs = BASE.to_vec();
         pairs.push(("BATCH_CONCURRENCY", "0"));
         assert!(Config::from_env(env(&pairs)).is_err());
+    }
+
+    #[test]
+    fn self_writer_role_ids_are_read_and_none_when_unset_or_empty() {
+        let mut pairs = BASE.to_vec();
+        pairs.push((
+            "SELF_WRITER_ROLE_IDS",
+            "AROADBQP57FF2AEXAMPLE, AROA3XFRBF535PLEXAMPLE",
+        ));
+        let config = Config::from_env(env(&pairs)).unwrap();
+        assert_eq!(
+            config.self_writers.role_ids(),
+            ["AROADBQP57FF2AEXAMPLE", "AROA3XFRBF535PLEXAMPLE"]
+        );
+        assert!(config.self_writers.caused(
+            "ObjectTagging:Put",
+            Some("AWS:AROA3XFRBF535PLEXAMPLE:worker")
+        ));
+
+        let unset = Config::from_env(env(BASE)).unwrap();
+        assert_eq!(unset.self_writers, SelfWriters::none());
+        let mut pairs = BASE.to_vec();
+        pairs.push(("SELF_WRITER_ROLE_IDS", ""));
+        let empty = Config::from_env(env(&pairs)).unwrap();
+        assert_eq!(empty.self_writers, SelfWriters::none());
+    }
+
+    #[test]
+    fn a_malformed_self_writer_list_refuses_start_naming_the_variable() {
+        for bad in [
+            "arn:aws:iam::123456789012:role/records-bridge-DeclareFunctionRole",
+            "AROADBQP57FF2AEXAMPLE,,AROA3XFRBF535PLEXAMPLE",
+        ] {
+            let mut pairs = BASE.to_vec();
+            pairs.push(("SELF_WRITER_ROLE_IDS", bad));
+            let err = Config::from_env(env(&pairs)).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        name: "SELF_WRITER_ROLE_IDS",
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("SELF_WRITER_ROLE_IDS"), "{err}");
+        }
     }
 }

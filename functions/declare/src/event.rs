@@ -182,6 +182,25 @@ mod tests {
         assert!(!events[0].is_relevant(), "never declared");
     }
 
+    #[test]
+    fn s3s_echo_of_our_own_tag_write_is_recognised_by_its_principal() {
+        let writers = records_domain::SelfWriters::parse("AROADBQP57FF2AEXAMPLE").unwrap();
+        let tagging = |principal: &str| {
+            REAL_S3
+                .replace("ObjectCreated:Put", "ObjectTagging:Put")
+                .replace("AIDAJDPLRKLG7UEXAMPLE", principal)
+        };
+        let own = objects(&tagging("AWS:AROADBQP57FF2AEXAMPLE:records-bridge-declare"));
+        assert!(own[0].is_relevant() && own[0].is_self_caused(&writers));
+        let person = objects(&tagging("AWS:AIDAEXAMPLE:alice"));
+        assert!(person[0].is_relevant() && !person[0].is_self_caused(&writers));
+        // An upload by the same role is never an echo; moto sends no principal at all.
+        let upload = REAL_S3.replace("AIDAJDPLRKLG7UEXAMPLE", "AROADBQP57FF2AEXAMPLE:s");
+        assert!(!objects(&upload)[0].is_self_caused(&writers));
+        let moto = MOTO.replace("ObjectCreated:Put", "ObjectTagging:Put");
+        assert!(!objects(&moto)[0].is_self_caused(&writers));
+    }
+
     fn objects(body: &str) -> Vec<ObjectEvent> {
         let Notification::Objects(events) = parse_body(body).unwrap() else {
             panic!("expected objects")

@@ -1,7 +1,9 @@
 //! One SQS batch: each message's S3 records declared, failures reported per message
 //! (`ReportBatchItemFailures`) so only those come back. The batch loop (concurrency, a span
 //! per message, a panic failing only its message, S3's order per key) is
-//! [`lambda_support::sqs_batch`]; this module maps a message onto declarations.
+//! [`lambda_support::sqs_batch`]; this module maps a message onto declarations. S3's echoes
+//! of records-bridge's own tag writes (`ObjectTagging:Put` by one of its roles) are dropped
+//! here, before any DynamoDB or S3 call.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_support::sqs_batch::{self, Ordering};
@@ -67,6 +69,11 @@ async fn handle_message(deps: &Deps, msg: &SqsMessage, inv: &Invocation) -> bool
             }
         };
         if !event.is_relevant() && !event.is_delete_marker() {
+            continue;
+        }
+        if event.is_self_caused(&deps.self_writers) {
+            // S3's echo of records-bridge's own tag write: settled without any AWS call.
+            tracing::info!(bucket = %event.bucket, key = %event.key, version_id = ?event.version_id, "skipped: a self-caused tagging event (records-bridge's own tag write)");
             continue;
         }
         let span = tracing::info_span!("object", bucket = %event.bucket, key = %event.key, version_id = ?event.version_id, trigger = %event.event_name);

@@ -47,5 +47,6 @@ async fn build() -> anyhow::Result<Deps> {
         },
         concurrency: config.concurrency,
         crash: CrashPoints::from_env(),
+        self_writers: config.self_writers,
     })
 }

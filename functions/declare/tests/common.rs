@@ -13,7 +13,7 @@ use serde_json::Value;
 pub use test_support::hashing::sha256_hex;
 use test_support::policy::{FINANCE, policy};
 pub use test_support::queue::queue_depth;
-pub use test_support::s3::{real_s3_notification, s3_event_key};
+pub use test_support::s3::{real_s3_notification, real_s3_notification_by, s3_event_key};
 pub use test_support::sim::{category_value, document_named, documents};
 use test_support::stack::OptionsExt;
 pub use test_support::stack::governed_bucket as bucket;
@@ -115,6 +115,30 @@ pub async fn upload(stack: &Stack, key: &str, body: Vec<u8>) -> String {
 pub async fn workflow_item(stack: &Stack, key: &str, version_id: &str) -> Option<(String, Value)> {
     let pk = test_support::workflow::declare_pk(&bucket(stack), key, version_id);
     test_support::workflow::item(stack, &pk).await
+}
+
+/// Sets the approval tag `records-bridge:status: final` on an object version (as its owner).
+pub async fn tag_final(stack: &Stack, key: &str, version_id: &str) {
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(
+            aws_sdk_s3::types::Tag::builder()
+                .key(records_domain::tags::STATUS)
+                .value("final")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    stack
+        .s3()
+        .put_object_tagging()
+        .bucket(bucket(stack))
+        .key(key)
+        .version_id(version_id)
+        .tagging(tagging)
+        .send()
+        .await
+        .expect("put object tagging");
 }
 
 /// The object's tags in S3.

@@ -218,6 +218,99 @@ async fn ungoverned_and_ignored_objects_make_no_record_and_tagging_final_declare
 }
 
 #[tokio::test]
+async fn a_tagging_event_caused_by_records_bridges_own_role_is_dropped_and_a_persons_declares() {
+    // As the template sets it: the roles of the functions that tag governed versions.
+    const DECLARE_ROLE: &str = "AROAEXAMPLEDECLAREFN1";
+    const WORKER_ROLE: &str = "AROAEXAMPLEWORKERFN1";
+    let stack = stack_with_env(&[(
+        "SELF_WRITER_ROLE_IDS",
+        &format!("{DECLARE_ROLE},{WORKER_ROLE}"),
+    )])
+    .await;
+    // Both contracts carry their approval, so either tagging event would declare its version.
+    let echo = "contracts/echo.pdf";
+    let approved = "contracts/approved.pdf";
+    let mut notifications = Vec::new();
+    for (key, body, principal) in [
+        (
+            echo,
+            &b"tagged by records-bridge"[..],
+            format!("AWS:{DECLARE_ROLE}:declare-fn"),
+        ),
+        (
+            approved,
+            &b"tagged by alice"[..],
+            "AWS:AIDAEXAMPLE:alice".to_string(),
+        ),
+    ] {
+        let version = upload(&stack, key, body.to_vec()).await;
+        tag_final(&stack, key, &version).await;
+        let etag = test_support::s3::head(&stack, &bucket(&stack), key, &version)
+            .await
+            .e_tag()
+            .unwrap()
+            .trim_matches('"')
+            .to_string();
+        let event = real_s3_notification_by(
+            "ObjectTagging:Put",
+            &principal,
+            &bucket(&stack),
+            key,
+            &version,
+            body.len(),
+            &etag,
+        );
+        notifications.push((key, version, event));
+    }
+    purge(&stack).await; // moto's own notifications: only the two below are delivered
+    for (_, _, event) in &notifications {
+        send(&stack, event).await;
+    }
+    let report = stack.poll().await.unwrap();
+    assert_eq!(report.received, 2, "{report:?}");
+    assert!(
+        report.failed_ids.is_empty() && report.function_error.is_none(),
+        "both messages succeed: {report:?}"
+    );
+    stack.drain(10).await.unwrap(); // the echoes of alice's declaration (moto: no principal)
+    assert_settled(&stack).await;
+
+    let (_, echo_version, _) = &notifications[0];
+    assert_eq!(
+        workflow_item(&stack, echo, echo_version).await,
+        None,
+        "no claim: the workflow table was never written for records-bridge's own tagging"
+    );
+    assert!(document_named(&stack, 2103, "echo.pdf").await.is_none());
+    let logs = stack.function.logs();
+    let about_echo: Vec<&String> = logs.iter().filter(|l| l.contains(echo)).collect();
+    assert_eq!(
+        about_echo.len(),
+        1,
+        "one line about the echo, nothing read or written for it:\n{}",
+        logs.join("\n")
+    );
+    assert!(
+        about_echo[0].contains("self-caused tagging event") && about_echo[0].contains(echo_version),
+        "{}",
+        about_echo[0]
+    );
+
+    let (_, approved_version, _) = &notifications[1];
+    assert_eq!(
+        workflow_item(&stack, approved, approved_version)
+            .await
+            .unwrap()
+            .0,
+        "done"
+    );
+    let doc = document_named(&stack, 2103, "approved.pdf")
+        .await
+        .expect("a person's tagging declares");
+    assert_eq!(doc["versions"][0]["sha256"], sha256_hex(b"tagged by alice"));
+}
+
+#[tokio::test]
 async fn reference_mode_records_a_manifest_pointing_at_the_s3_version() {
     let stack = stack().await;
     let body = b"contract bytes stay in S3".to_vec();

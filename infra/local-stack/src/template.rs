@@ -1,6 +1,7 @@
 //! Reads `template.yaml` (the SAM template that is deployed) and creates its storage,
 //! queues, tables and secrets in moto, so the local stack cannot drift from what ships.
-//! It also resolves each function's environment (`!Ref` to parameters and resources).
+//! It also resolves each function's environment (`!Ref` to parameters and resources, roles'
+//! `!GetAtt …RoleId`, `!Join`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -218,13 +219,69 @@ fn generated_secret(props: &Value) -> String {
     serde_json::Value::Object(doc).to_string()
 }
 
-/// A scalar value: a literal, or `!Ref` to a parameter or created resource.
+/// What `!GetAtt <Role>.RoleId` gives locally: moto creates no function roles (SAM's implicit
+/// `<Function>Role`), so a stable stand-in shaped like a role unique id (`AROA…`).
+pub fn local_role_id(role_logical: &str) -> String {
+    let id: String = role_logical
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    format!("AROALOCAL{id}")
+}
+
+/// `!GetAtt Logical.Attr` or `Fn::GetAtt: [Logical, Attr]` → (`Logical`, `Attr`).
+fn get_att(v: &Value) -> Option<(String, String)> {
+    if let Some((tag, inner)) = tag_name(v)
+        && tag == "GetAtt"
+    {
+        let (logical, attr) = inner.as_str()?.split_once('.')?;
+        return Some((logical.to_string(), attr.to_string()));
+    }
+    let parts = v.get("Fn::GetAtt")?;
+    Some((
+        parts.get(0)?.as_str()?.to_string(),
+        parts.get(1)?.as_str()?.to_string(),
+    ))
+}
+
+/// `!Join [delimiter, [values]]` or `Fn::Join: [...]` → its two arguments.
+fn join_args(v: &Value) -> Option<&Value> {
+    if let Some((tag, inner)) = tag_name(v)
+        && tag == "Join"
+    {
+        return Some(inner);
+    }
+    v.get("Fn::Join")
+}
+
+/// A scalar value: a literal, `!Ref` to a parameter or created resource, `!GetAtt` of a
+/// role's `RoleId` ([`local_role_id`]), or a `!Join` of those.
 fn scalar(v: &Value, deployed: &Deployed) -> Result<String> {
     if let Some(target) = ref_target(v) {
         if let Some(p) = deployed.parameters.get(&target) {
             return Ok(p.clone());
         }
         return deployed.reference(&target).map(str::to_string);
+    }
+    if let Some((logical, attr)) = get_att(v) {
+        return match attr.as_str() {
+            "RoleId" => Ok(local_role_id(&logical)),
+            _ => bail!("cannot resolve !GetAtt {logical}.{attr} locally"),
+        };
+    }
+    if let Some(args) = join_args(v) {
+        let (Some(delimiter), Some(values)) = (
+            args.get(0).and_then(Value::as_str),
+            args.get(1).and_then(Value::as_sequence),
+        ) else {
+            bail!("!Join needs a delimiter and a list: {args:?}");
+        };
+        let values: Vec<String> = values
+            .iter()
+            .map(|item| scalar(item, deployed))
+            .collect::<Result<_>>()?;
+        return Ok(values.join(delimiter));
     }
     match v {
         Value::String(s) => Ok(s.clone()),

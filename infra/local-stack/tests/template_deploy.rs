@@ -51,6 +51,16 @@ async fn template_resources_are_created_and_wired_in_moto() {
     );
     assert_eq!(env["RUST_LOG"], "info");
     assert!(env["OPENTEXT_SECRET_ID"].starts_with("arn:aws:secretsmanager:"));
+    // `!Join` of the tag writers' `!GetAtt <Role>.RoleId`, with local stand-in role ids.
+    assert_eq!(
+        env["SELF_WRITER_ROLE_IDS"],
+        format!(
+            "{},{}",
+            local_stack::template::local_role_id("DeclareFunctionRole"),
+            local_stack::template::local_role_id("LifecycleWorkerFunctionRole")
+        )
+    );
+    records_domain::SelfWriters::parse(&env["SELF_WRITER_ROLE_IDS"]).expect("role ids parse");
     assert_eq!(
         template.function_queue("DeclareFunction").as_deref(),
         Some("DeclareQueue")

@@ -33,10 +33,33 @@ pub fn real_s3_notification(
     size: usize,
     etag: &str,
 ) -> String {
+    real_s3_notification_by(
+        "ObjectCreated:Put",
+        "AWS:AIDAEXAMPLE:uploader",
+        bucket,
+        key,
+        version_id,
+        size,
+        etag,
+    )
+}
+
+/// [`real_s3_notification`] of another event (`ObjectTagging:Put`, …) by another principal
+/// (`userIdentity.principalId`: `AWS:<role unique id>:<session>` for a Lambda function's
+/// write, `AWS:<user id>:<name>` for a person's).
+pub fn real_s3_notification_by(
+    event_name: &str,
+    principal: &str,
+    bucket: &str,
+    key: &str,
+    version_id: &str,
+    size: usize,
+    etag: &str,
+) -> String {
     json!({"Records": [{
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2026-11-25T10:00:00.000Z", "eventName": "ObjectCreated:Put",
-        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE:uploader"},
+        "eventTime": "2026-11-25T10:00:00.000Z", "eventName": event_name,
+        "userIdentity": {"principalId": principal},
         "requestParameters": {"sourceIPAddress": "203.0.113.7"},
         "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
         "s3": {"s3SchemaVersion": "1.0", "configurationId": "records-bridge",
@@ -118,5 +141,21 @@ mod tests {
             serde_json::from_str(&real_s3_notification("gov", "x y", "v1", 3, "e")).unwrap();
         assert_eq!(n["Records"][0]["s3"]["object"]["key"], "x+y");
         assert_eq!(n["Records"][0]["s3"]["bucket"]["arn"], "arn:aws:s3:::gov");
+        assert_eq!(n["Records"][0]["eventName"], "ObjectCreated:Put");
+        let n: serde_json::Value = serde_json::from_str(&real_s3_notification_by(
+            "ObjectTagging:Put",
+            "AWS:AROAEXAMPLE:declare-fn",
+            "gov",
+            "k",
+            "v1",
+            3,
+            "e",
+        ))
+        .unwrap();
+        assert_eq!(n["Records"][0]["eventName"], "ObjectTagging:Put");
+        assert_eq!(
+            n["Records"][0]["userIdentity"]["principalId"],
+            "AWS:AROAEXAMPLE:declare-fn"
+        );
     }
 }

@@ -11,7 +11,8 @@
 //! - [`s3key`]: decoding object keys from S3 event notifications;
 //! - [`retention`]: RSI + record date → Object Lock retain-until, never shortening COMPLIANCE;
 //! - [`drift`]: P3 reconciliation, classifying disagreements between OpenText and S3;
-//! - [`tags`]: the S3 tags records-bridge writes and reads.
+//! - [`tags`]: the S3 tags records-bridge writes and reads;
+//! - [`self_writes`]: S3 tagging events caused by records-bridge's own writes (dropped).
 //!
 //! Clocks, ids and hashes of content come from the caller.
 
@@ -25,6 +26,7 @@ pub mod policy;
 pub mod poll;
 pub mod retention;
 pub mod s3key;
+pub mod self_writes;
 pub mod tags;
 pub mod text;
 pub mod workflow;
@@ -34,6 +36,7 @@ pub use idempotency::{EXTERNAL_IDENTITY_TYPE, IdempotencyKey, ObjectVersion, nor
 pub use lifecycle::{LifecycleEvent, LifecycleEventError, LifecycleEventType};
 pub use policy::{Decision, ObjectFacts, Plan, PlanError, Policy, PolicyError, ValidationError};
 pub use s3key::{KeyDecodeError, decode_s3_event_key};
+pub use self_writes::{SelfWriters, SelfWritersError};
 pub use workflow::{
     DeclarationState, IllegalTransition, StateKind, TRANSITIONS, WorkflowState, can_transition,
     transition,

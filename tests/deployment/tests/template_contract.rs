@@ -212,3 +212,65 @@ fn archive_copies_are_locked_and_the_worker_can_neither_delete_nor_bypass_them()
     }
     assert!(policies.contains("-archive-${AWS::AccountId}-${AWS::Region}/*"));
 }
+
+/// The logical ids of the roles named by `!GetAtt <Role>.RoleId` anywhere in `v`.
+fn role_ids_named(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Tagged(t) if t.tag == "GetAtt" => {
+            if let Some(role) = t.value.as_str().and_then(|s| s.strip_suffix(".RoleId")) {
+                out.push(role.to_string());
+            }
+        }
+        Value::Tagged(t) => role_ids_named(&t.value, out),
+        Value::Sequence(items) => items.iter().for_each(|i| role_ids_named(i, out)),
+        Value::Mapping(m) => m.values().for_each(|i| role_ids_named(i, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_declare_function_knows_the_role_of_every_function_that_tags_governed_objects() {
+    // Each tag written on a governed version comes back as an `ObjectTagging:Put` on the
+    // declare queue; declare drops those of records-bridge's own roles (by unique id).
+    let t = template();
+    let mut writers = Vec::new();
+    for (name, f) in resources_of(&t, "AWS::Serverless::Function") {
+        let tags_governed = f["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+            .any(|s| {
+                let actions = yaml_text(&s["Action"]);
+                s["Effect"].as_str() == Some("Allow")
+                    && (actions.contains("s3:PutObjectTagging")
+                        || actions.contains("s3:PutObjectVersionTagging"))
+                    && yaml_text(&s["Resource"]).contains("-governed-")
+            });
+        if tags_governed {
+            // SAM's implicit role, `<Function>Role`: an explicit one would be named instead.
+            assert!(f["Role"].is_null(), "{name}: expected SAM's implicit role");
+            writers.push(format!("{name}Role"));
+        }
+    }
+    writers.sort();
+    assert_eq!(
+        writers,
+        ["DeclareFunctionRole", "LifecycleWorkerFunctionRole"],
+        "the functions that tag governed versions"
+    );
+
+    let ids = &t["Resources"]["DeclareFunction"]["Properties"]["Environment"]["Variables"]["SELF_WRITER_ROLE_IDS"];
+    let Value::Tagged(join) = ids else {
+        panic!("SELF_WRITER_ROLE_IDS is a !Join of role ids: {ids:?}")
+    };
+    assert_eq!(join.tag, "Join");
+    assert_eq!(join.value[0].as_str(), Some(","), "comma-separated");
+    let mut listed = Vec::new();
+    role_ids_named(&join.value[1], &mut listed);
+    listed.sort();
+    assert_eq!(
+        listed, writers,
+        "SELF_WRITER_ROLE_IDS lists exactly the tag writers' !GetAtt <Role>.RoleId"
+    );
+}

@@ -27,7 +27,7 @@ use records_aws::s3_objects::{S3Error, S3ObjectFacts, S3Objects};
 use records_aws::workflow_store::WorkflowStore;
 use records_domain::{
     AuditAction, AuditEvent, Decision, DeclarationState, IdempotencyKey, ObjectFacts,
-    ObjectVersion, Outcome as AuditOutcome, StateKind, transition,
+    ObjectVersion, Outcome as AuditOutcome, SelfWriters, StateKind, transition,
 };
 
 use crate::runner::{Claimed, CrashPoints, Lease, StepError};
@@ -50,6 +50,8 @@ pub struct Deps {
     /// Object versions handled at once within one batch.
     pub concurrency: usize,
     pub crash: CrashPoints,
+    /// The roles records-bridge writes tags with: their tagging events are its own.
+    pub self_writers: SelfWriters,
 }
 
 /// One S3 object change that may need declaring (from an S3 event notification).
@@ -77,6 +79,13 @@ impl ObjectEvent {
     /// A delete marker hid the object (P3: reported on the governing records).
     pub fn is_delete_marker(&self) -> bool {
         self.event_name == "ObjectRemoved:DeleteMarkerCreated"
+    }
+
+    /// An `ObjectTagging:Put` caused by records-bridge's own tag write (one of `writers`'
+    /// roles): nothing to declare, dropped before any store or S3 call. Object creations and
+    /// a person's tagging never are.
+    pub fn is_self_caused(&self, writers: &SelfWriters) -> bool {
+        writers.caused(&self.event_name, self.principal.as_deref())
     }
 }
 
