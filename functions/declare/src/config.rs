@@ -4,6 +4,9 @@
 
 use records_domain::SelfWriters;
 
+/// Declarations one function instance runs at once: the template's BatchSize.
+pub const DEFAULT_BATCH_CONCURRENCY: usize = 10;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub opentext_base_url: String,
@@ -39,7 +42,9 @@ impl Config {
                 .ok_or(ConfigError::Missing(name))
         };
         let concurrency = match get("BATCH_CONCURRENCY") {
-            None => 4,
+            // The whole batch at once (the event source's BatchSize): Content Server's load
+            // stays bounded by the queue's MaximumConcurrency × this (README "Configuration").
+            None => DEFAULT_BATCH_CONCURRENCY,
             Some(v) => v
                 .parse::<usize>()
                 .ok()

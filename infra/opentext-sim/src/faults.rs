@@ -31,6 +31,9 @@ pub struct OneShot {
     pub retry_after_secs: Option<u64>,
     #[serde(default)]
     pub path_contains: Option<String>,
+    /// Only calls whose path ends so (e.g. `/2`: the second part of a chunked upload).
+    #[serde(default)]
+    pub path_ends_with: Option<String>,
     /// Only calls with this HTTP method (e.g. `POST`, to fail a create but not the lookups).
     #[serde(default)]
     pub method: Option<String>,
@@ -59,6 +62,9 @@ fn decide(state: &mut FaultState, method: &str, path: &str) -> Decision {
         r.path_contains
             .as_ref()
             .is_none_or(|p| path.contains(p.as_str()))
+            && r.path_ends_with
+                .as_ref()
+                .is_none_or(|p| path.ends_with(p.as_str()))
             && r.method
                 .as_ref()
                 .is_none_or(|m| m.eq_ignore_ascii_case(method))

@@ -17,6 +17,14 @@ pub type ContentReader = Box<dyn AsyncRead + Send + Unpin>;
 /// A content source's bytes as the chunks it produces (an HTTP body's frames, say).
 pub type ContentChunks = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
 
+/// Re-reads any byte range of a source's content, the same bytes every time (an S3 object
+/// version): a chunked upload then retries a failed part by reading its range again instead
+/// of holding the part in memory for the retry.
+pub trait RangeReader: Send + Sync {
+    /// The `len` bytes from `offset`, as chunks.
+    fn open_range(&self, offset: u64, len: u64) -> BoxFuture<'static, io::Result<ContentChunks>>;
+}
+
 /// Chunk size when a reader is turned into chunks.
 const READER_CHUNK: usize = 64 * 1024;
 
@@ -50,6 +58,11 @@ pub trait ContentSource: Send + Sync {
             )) as ContentChunks)
         }
         .boxed()
+    }
+    /// A reader of byte ranges, for a source that can re-read a part of itself (see
+    /// [`RangeReader`]); `None` (the default) keeps a chunked part in memory for its retry.
+    fn range_reader(&self) -> Option<Arc<dyn RangeReader>> {
+        None
     }
     /// Whether `open` can still succeed (false for a one-shot reader already read from).
     fn can_reopen(&self) -> bool {

@@ -33,8 +33,8 @@ pub use audit::AuditQuery;
 pub use auth::{Credentials, Identity, Secret};
 pub use client::{Client, ClientBuilder};
 pub use content::{
-    BytesSource, ContentChunks, ContentReader, ContentSource, FileSource, ReaderSource,
-    guess_mime_type,
+    BytesSource, ContentChunks, ContentReader, ContentSource, FileSource, RangeReader,
+    ReaderSource, guess_mime_type,
 };
 pub use error::{Error, Result};
 pub use names::same_name;

@@ -148,13 +148,20 @@ impl Client {
             .map(|p| p as u64)
             .unwrap_or(DEFAULT_PART_SIZE);
         let total = source.len();
+        let ranges = source.range_reader();
         let mut chunks = PartChunks::new(source.open_chunks().await?);
         let mut sent: u64 = 0;
         let mut part_no: u64 = 1;
         loop {
             let want = part_size.min(total - sent);
             if want > 0 || part_no == 1 {
-                self.stream_part(key, part_no, &mut chunks, want, sent, total)
+                let part = PartRead {
+                    number: part_no,
+                    offset: sent,
+                    len: want,
+                    total,
+                };
+                self.stream_part(key, &part, &mut chunks, ranges.clone())
                     .await?;
             }
             sent += want;
@@ -175,33 +182,37 @@ impl Client {
     }
 
     /// Sends one part while it is read: the first attempt streams the chunks as they come
-    /// from the source (reading and sending overlap; the chunks are passed on, not
-    /// copied), and keeps them so that a retry can resend them from memory. Memory stays
-    /// at one part.
+    /// from the source (reading and sending overlap; the chunks are passed on, not copied).
+    /// A retry reads the part's range again when the source can (`ranges`), so nothing is
+    /// held; otherwise the chunks are kept for it (memory: one part).
     async fn stream_part(
         &self,
         key: &str,
-        part_no: u64,
+        part: &PartRead,
         chunks: &mut PartChunks,
-        want: u64,
-        offset: u64,
-        total: u64,
+        ranges: Option<Arc<dyn crate::content::RangeReader>>,
     ) -> Result<()> {
+        let (part_no, want, offset, total) = (part.number, part.len, part.offset, part.total);
         tracing::debug!(part = part_no, bytes = want, "uploading part");
+        let keep_for_retry = ranges.is_none();
         let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
         let (done_tx, done_rx) = tokio::sync::watch::channel::<Option<Arc<Vec<Bytes>>>>(None);
         let first_attempt = Arc::new(std::sync::Mutex::new(Some(rx)));
         let make: FormFactory = Arc::new(move || {
             let first_attempt = first_attempt.clone();
             let mut done_rx = done_rx.clone();
+            let ranges = ranges.clone();
             async move {
                 let streaming = first_attempt.lock().expect("not poisoned").take();
-                let body = match streaming {
-                    Some(rx) => reqwest::Body::wrap_stream(futures_util::stream::unfold(
+                let body = match (streaming, ranges) {
+                    (Some(rx), _) => reqwest::Body::wrap_stream(futures_util::stream::unfold(
                         rx,
                         |mut rx| async move { rx.recv().await.map(|item| (item, rx)) },
                     )),
-                    None => {
+                    (None, Some(ranges)) => {
+                        reqwest::Body::wrap_stream(ranges.open_range(offset, want).await?)
+                    }
+                    (None, None) => {
                         // A retry: wait until the whole part has been read, then resend it.
                         let kept = loop {
                             if let Some(kept) = done_rx.borrow().clone() {
@@ -235,13 +246,16 @@ impl Client {
                     break;
                 };
                 got += chunk.len() as u64;
-                // A failed first attempt drops its receiver; keep reading for the retry.
+                // A failed first attempt drops its receiver; the part is still read to its
+                // end (the source is hashed as it goes) for the next part and the retry.
                 if let Some(t) = &tx
                     && t.send(Ok(chunk.clone())).await.is_err()
                 {
                     tx = None;
                 }
-                kept.push(chunk);
+                if keep_for_retry {
+                    kept.push(chunk);
+                }
             }
             if got < want {
                 return Err(Error::InvalidArgument(format!(
@@ -266,6 +280,14 @@ impl Client {
         }
         c
     }
+}
+
+/// Where one part lies in the content.
+struct PartRead {
+    number: u64,
+    offset: u64,
+    len: u64,
+    total: u64,
 }
 
 /// A source's chunks cut at part boundaries: a chunk that straddles two parts is split

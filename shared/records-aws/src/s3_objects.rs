@@ -332,12 +332,23 @@ impl S3Objects {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<aws_sdk_s3::primitives::ByteStream, S3Error> {
+        self.body_range(bucket, key, version_id, None).await
+    }
+
+    async fn body_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        range: Option<String>,
+    ) -> Result<aws_sdk_s3::primitives::ByteStream, S3Error> {
         let out = self
             .client
             .get_object()
             .bucket(bucket)
             .key(key)
             .set_version_id(version_id.map(str::to_string))
+            .set_range(range)
             .send()
             .await
             .map_err(|e| classify("GetObject", bucket, key, version_id, e))?;
@@ -363,6 +374,34 @@ impl S3Objects {
         });
         let chunks: BodyChunks = Box::pin(chunks);
         Ok(HashingChunks::new(chunks, slot).with_expected_len(expected_len))
+    }
+
+    /// Opens bytes `offset .. offset + len` of one version (a ranged GET) as the body's own
+    /// chunks, unhashed: a failed upload part is read again from its exact version instead
+    /// of being held in memory. An empty range reads nothing.
+    pub async fn open_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        offset: u64,
+        len: u64,
+    ) -> Result<BodyChunks, S3Error> {
+        if len == 0 {
+            return Ok(Box::pin(futures_util::stream::empty()));
+        }
+        let range = format!("bytes={offset}-{}", offset + len - 1);
+        let body = self
+            .body_range(bucket, key, version_id, Some(range))
+            .await?;
+        Ok(Box::pin(futures_util::stream::unfold(
+            body,
+            |mut body| async move {
+                body.next()
+                    .await
+                    .map(|chunk| (chunk.map_err(std::io::Error::other), body))
+            },
+        )))
     }
 
     /// Sets `ours` on the version, keeping every other tag the owner set. S3 replaces the

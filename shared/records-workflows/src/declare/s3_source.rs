@@ -6,7 +6,9 @@ use std::io;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use opentext_client::{ContentChunks, ContentReader, ContentSource};
+use std::sync::Arc;
+
+use opentext_client::{ContentChunks, ContentReader, ContentSource, RangeReader};
 use records_aws::hashing::DigestSlot;
 use records_aws::s3_objects::S3Objects;
 
@@ -79,6 +81,14 @@ impl ContentSource for S3Source {
         }
         .boxed()
     }
+    fn range_reader(&self) -> Option<Arc<dyn RangeReader>> {
+        Some(Arc::new(S3Ranges {
+            objects: self.objects.clone(),
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            version_id: self.version_id.clone(),
+        }))
+    }
     fn open_chunks(&self) -> BoxFuture<'_, io::Result<ContentChunks>> {
         async move {
             let chunks = self
@@ -93,6 +103,39 @@ impl ContentSource for S3Source {
                 .await
                 .map_err(io::Error::other)?;
             Ok(Box::pin(chunks) as ContentChunks)
+        }
+        .boxed()
+    }
+}
+
+/// Ranged GETs of the one version: its bytes never change, so a part read again is the part
+/// that was hashed.
+struct S3Ranges {
+    objects: S3Objects,
+    bucket: String,
+    key: String,
+    version_id: Option<String>,
+}
+
+impl RangeReader for S3Ranges {
+    fn open_range(&self, offset: u64, len: u64) -> BoxFuture<'static, io::Result<ContentChunks>> {
+        let objects = self.objects.clone();
+        let (bucket, key, version_id) = (
+            self.bucket.clone(),
+            self.key.clone(),
+            self.version_id.clone(),
+        );
+        async move {
+            tracing::info!(
+                offset,
+                len,
+                "re-reading a part's bytes from S3 for its retry"
+            );
+            let chunks = objects
+                .open_range(&bucket, &key, version_id.as_deref(), offset, len)
+                .await
+                .map_err(io::Error::other)?;
+            Ok(chunks as ContentChunks)
         }
         .boxed()
     }
