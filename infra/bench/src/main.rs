@@ -12,8 +12,11 @@
 //!    and (b) uploading the same bytes to the simulator alone, each in its own process.
 //! 3. Start-up to the first Runtime API poll: `declare` against `bench-minimal-lambda`.
 //! 4. Release artifact size (stripped binary, zipped as `bootstrap`), same baseline.
+//! 5. One declaration against a batch of ten at 50 ms OpenText latency, and the OpenText
+//!    calls per declaration.
 
 mod artifact_startup;
+mod batch;
 mod children;
 mod declarations;
 mod report;
@@ -70,7 +73,7 @@ struct Cli {
     #[arg(long, default_value_t = 1)]
     wall_runs: usize,
     /// Parts to run.
-    #[arg(long, value_delimiter = ',', default_value = "size,startup,declare")]
+    #[arg(long, value_delimiter = ',', default_value = "size,startup,declare,batch")]
     only: Vec<Part>,
     /// Another declare binary (default: target/release/declare), e.g. a wrapper for tracing.
     #[arg(long)]
@@ -89,6 +92,7 @@ enum Part {
     Size,
     Startup,
     Declare,
+    Batch,
 }
 
 /// Baselines run in their own process, as the function does, so their peak RSS is theirs.
@@ -147,7 +151,10 @@ async fn run(cli: &Cli) -> Result<()> {
     if cli.only.contains(&Part::Size) {
         artifact_sizes(&declare_bin, &minimal_bin)?;
     }
-    if !cli.only.contains(&Part::Startup) && !cli.only.contains(&Part::Declare) {
+    if !cli.only.contains(&Part::Startup)
+        && !cli.only.contains(&Part::Declare)
+        && !cli.only.contains(&Part::Batch)
+    {
         return Ok(());
     }
 
@@ -176,6 +183,9 @@ async fn run(cli: &Cli) -> Result<()> {
     }
     if cli.only.contains(&Part::Declare) {
         declarations(&mut stack, &cli.sizes_mib, cli.wall_runs.max(1)).await?;
+    }
+    if cli.only.contains(&Part::Batch) {
+        batch::batch(&mut stack, cli.wall_runs.max(3)).await?;
     }
     println!();
     println!("load average at the end: {}", loadavg());
