@@ -179,26 +179,7 @@ async fn ungoverned_and_ignored_objects_make_no_record_and_tagging_final_declare
     assert!(documents(&stack, 2103).await.is_empty());
 
     // The approval arrives as a tag: S3 sends ObjectTagging:Put and the rule now matches.
-    let tagging = aws_sdk_s3::types::Tagging::builder()
-        .tag_set(
-            aws_sdk_s3::types::Tag::builder()
-                .key("records-bridge:status")
-                .value("final")
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap();
-    stack
-        .s3()
-        .put_object_tagging()
-        .bucket(bucket(&stack))
-        .key("contracts/msa.pdf")
-        .version_id(&v_contract)
-        .tagging(tagging)
-        .send()
-        .await
-        .unwrap();
+    tag_final(&stack, "contracts/msa.pdf", &v_contract).await;
     stack.drain(10).await.unwrap();
     let doc = document_named(&stack, 2103, "msa.pdf")
         .await

@@ -177,46 +177,58 @@ pub(crate) async fn put_object(stack: &Stack, key: &str, size: u64) -> Result<Ob
 /// for a PutObject, which real S3 does not), deletes them, and returns the body of the
 /// `ObjectCreated:*` one, so the measured invocation gets exactly one event.
 pub(crate) async fn take_created_event(stack: &Stack, obj: &Object) -> Result<String> {
-    let mut found = None;
+    let mut bodies = take_created_events(stack, std::slice::from_ref(obj)).await?;
+    bodies.pop().context("no notification")
+}
+
+/// [`take_created_event`] for several uploads at once (in their order): one sweep of the
+/// queue, since each receive takes whatever is there.
+pub(crate) async fn take_created_events(stack: &Stack, objects: &[Object]) -> Result<Vec<String>> {
+    let mut found: Vec<Option<String>> = vec![None; objects.len()];
     let mut empty = 0;
     loop {
         let messages = test_support::queue::receive(stack, "DeclareQueue").await?;
         if messages.is_empty() {
-            if found.is_some() {
+            if found.iter().all(Option::is_some) {
                 break;
             }
             empty += 1;
-            ensure!(empty < 10, "no ObjectCreated notification for {}", obj.key);
+            let missing = objects
+                .iter()
+                .zip(&found)
+                .find(|(_, f)| f.is_none())
+                .map(|(o, _)| o.key.as_str())
+                .unwrap_or_default();
+            ensure!(empty < 10, "no ObjectCreated notification for {missing}");
             continue;
         }
         for m in &messages {
             let body = m.body().unwrap_or_default();
             let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-            let is_ours = v["Records"].as_array().is_some_and(|rs| {
-                rs.iter().any(|r| {
-                    r["eventName"]
+            let created_key = v["Records"].as_array().and_then(|rs| {
+                rs.iter().find_map(|r| {
+                    let created = r["eventName"]
                         .as_str()
-                        .is_some_and(|e| e.starts_with("ObjectCreated:"))
-                        // moto names no versionId; the names are unique per run.
-                        && r["s3"]["object"]["key"]
-                            .as_str()
-                            .is_some_and(|k| k.ends_with(&obj.name))
+                        .is_some_and(|e| e.starts_with("ObjectCreated:"));
+                    // moto names no versionId; the names are unique per run.
+                    created.then(|| r["s3"]["object"]["key"].as_str()).flatten()
                 })
             });
-            if is_ours {
-                found = Some(body.to_string());
+            if let Some(key) = created_key
+                && let Some(i) = objects.iter().position(|o| key.ends_with(&o.name))
+            {
+                found[i] = Some(body.to_string());
             }
             if m.receipt_handle().is_some() {
                 test_support::queue::delete(stack, "DeclareQueue", m).await?;
             }
         }
     }
-    found.context("no notification")
+    Ok(found.into_iter().flatten().collect())
 }
 
-/// Sends the object's single event and measures the poll that delivers it.
-pub(crate) async fn declare_once(stack: &Stack, obj: &Object) -> Result<Declaration> {
-    let body = take_created_event(stack, obj).await?;
+/// Puts one notification on the declare queue.
+pub(crate) async fn send_event(stack: &Stack, body: String) -> Result<()> {
     stack
         .sqs()
         .send_message()
@@ -224,6 +236,13 @@ pub(crate) async fn declare_once(stack: &Stack, obj: &Object) -> Result<Declarat
         .message_body(body)
         .send()
         .await?;
+    Ok(())
+}
+
+/// Sends the object's single event and measures the poll that delivers it.
+pub(crate) async fn declare_once(stack: &Stack, obj: &Object) -> Result<Declaration> {
+    let body = take_created_event(stack, obj).await?;
+    send_event(stack, body).await?;
     let started = Instant::now();
     let report = stack.poll().await?;
     let poll = started.elapsed();

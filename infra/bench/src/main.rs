@@ -73,7 +73,11 @@ struct Cli {
     #[arg(long, default_value_t = 1)]
     wall_runs: usize,
     /// Parts to run.
-    #[arg(long, value_delimiter = ',', default_value = "size,startup,declare,batch")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "size,startup,declare,batch"
+    )]
     only: Vec<Part>,
     /// Another declare binary (default: target/release/declare), e.g. a wrapper for tracing.
     #[arg(long)]
