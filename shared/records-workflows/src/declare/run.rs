@@ -79,11 +79,14 @@ impl Run<'_> {
     /// Moves to `done` in one transaction with `writes`.
     async fn finish_with(
         &mut self,
+        via: &[DeclarationState],
         writes: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
     ) -> Result<(), StepError> {
         let from = self.state().clone();
-        let done = transition(&from, DeclarationState::Done)
-            .map_err(|e| StepError::Permanent(e.to_string()))?;
+        let mut done = from.clone();
+        for step in via.iter().cloned().chain([DeclarationState::Done]) {
+            done = transition(&done, step).map_err(|e| StepError::Permanent(e.to_string()))?;
+        }
         let mut progress = self.progress.clone();
         progress.state = Some(done);
         self.deps
@@ -139,20 +142,19 @@ impl Run<'_> {
                     opentext_steps::classify(self, node_id).await?;
                     self.crash_point("classified");
                     // Tagged only once classified: the tag tells S3's users the object is
-                    // declared. Both steps are safe to repeat, so one write records both (a
-                    // crash before it repeats them).
+                    // declared.
+                    // Both steps are safe to repeat, so the finish records them too: one
+                    // write from `uploaded` to `done` (a crash before it repeats them).
                     self.tag().await?;
-                    self.advance_through(vec![
-                        DeclarationState::Classified,
-                        DeclarationState::Tagged,
-                    ])
-                    .await?;
+                    return self
+                        .complete(&[DeclarationState::Classified, DeclarationState::Tagged])
+                        .await;
                 }
                 DeclarationState::Classified => {
                     self.tag().await?;
-                    self.advance(DeclarationState::Tagged).await?;
+                    return self.complete(&[DeclarationState::Tagged]).await;
                 }
-                DeclarationState::Tagged => return self.complete().await,
+                DeclarationState::Tagged => return self.complete(&[]).await,
                 DeclarationState::Done => return Ok(Declared::Duplicate),
                 DeclarationState::Failed { reason } => return Err(StepError::Permanent(reason)),
             }
@@ -237,7 +239,9 @@ impl Run<'_> {
         }
     }
 
-    async fn complete(&mut self) -> Result<Declared, StepError> {
+    /// Finishes the declaration (audit event, link, `done`), moving through `via` (steps done
+    /// since the last write) in the same write.
+    async fn complete(&mut self, via: &[DeclarationState]) -> Result<Declared, StepError> {
         let node_id = self.progress.node_id.unwrap_or_default();
         let version_number = self.progress.version_number.unwrap_or(1);
         let sha256 = self.progress.sha256.clone().unwrap_or_default();
@@ -280,7 +284,7 @@ impl Run<'_> {
             self.deps.links.link_write(node_id, &link),
             audit.write.clone(),
         ];
-        self.finish_with(writes).await?;
+        self.finish_with(via, writes).await?;
         audit.committed();
         Ok(Declared::Record {
             node_id,
