@@ -6,17 +6,11 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-/// The simulator's request log without sign-in (one per cold start, not per declaration).
+/// The OpenText calls in the simulator's log, as `METHOD path -> status`.
 async fn opentext_calls(stack: &local_stack::stack::Stack) -> Vec<String> {
-    test_support::sim::requests(stack)
+    test_support::sim::opentext_calls(stack)
         .await
         .iter()
-        .filter(|r| {
-            !r["path"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with("/api/v1/auth")
-        })
         .map(|r| {
             format!(
                 "{} {} -> {}",

@@ -19,20 +19,6 @@ async fn set_latency(stack: &Stack, ms: u64) -> Result<()> {
     Ok(())
 }
 
-/// OpenText calls in the simulator's log, sign-in excluded (once per cold start).
-async fn opentext_calls(stack: &Stack) -> usize {
-    test_support::sim::requests(stack)
-        .await
-        .iter()
-        .filter(|r| {
-            !r["path"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("/api/v1/auth")
-        })
-        .count()
-}
-
 /// Declares `objects` in one invocation; its duration and the OpenText calls it made.
 async fn declare_batch(stack: &Stack, objects: &[declarations::Object]) -> Result<(f64, usize)> {
     let bodies = declarations::take_created_events(stack, objects).await?;
@@ -50,7 +36,10 @@ async fn declare_batch(stack: &Stack, objects: &[declarations::Object]) -> Resul
         let state = declarations::workflow_state(stack, obj).await?;
         ensure!(state == "done", "{} ended {state:?}", obj.key);
     }
-    Ok((ms(report.invocation), opentext_calls(stack).await))
+    Ok((
+        ms(report.invocation),
+        test_support::sim::opentext_calls(stack).await.len(),
+    ))
 }
 
 async fn put_ten(stack: &Stack, tag: &str) -> Result<Vec<declarations::Object>> {

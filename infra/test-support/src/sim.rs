@@ -56,6 +56,21 @@ pub async fn requests(stack: &Stack) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// The request log without sign-in (`/api/v1/auth`: once per cold start, not per piece of
+/// work): the OpenText calls the work itself made.
+pub async fn opentext_calls(stack: &Stack) -> Vec<Value> {
+    requests(stack)
+        .await
+        .into_iter()
+        .filter(|r| {
+            !r["path"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("/api/v1/auth")
+        })
+        .collect()
+}
+
 /// Empties the request log (so that setup calls are not counted as the function's).
 pub async fn clear_requests(stack: &Stack) {
     reqwest::Client::new()
