@@ -25,7 +25,8 @@ pub async fn handle_batch(deps: &Deps, event: SqsEvent, inv: &Invocation) -> Sqs
 }
 
 /// Messages about one S3 key are handled in S3's order (its `sequencer`), so an older version
-/// never lands after a newer one that arrived in the same batch.
+/// never lands after a newer one that arrived in the same batch; one without a sequencer
+/// still waits for its key's others (in arrival order) instead of racing them for the lease.
 fn ordering(msg: &SqsMessage) -> Option<Ordering> {
     let Ok(Notification::Objects(events)) = parse_body(msg.body.as_deref()?) else {
         return None;
@@ -33,7 +34,11 @@ fn ordering(msg: &SqsMessage) -> Option<Ordering> {
     let event = events.into_iter().find_map(Result::ok)?;
     Some(Ordering {
         group: format!("{}/{}", event.bucket, event.key),
-        position: sequencer_order(event.sequencer.as_deref()?),
+        position: event
+            .sequencer
+            .as_deref()
+            .map(sequencer_order)
+            .unwrap_or_default(),
     })
 }
 
@@ -108,4 +113,40 @@ async fn handle_message(deps: &Deps, msg: &SqsMessage, inv: &Invocation) -> bool
         }
     }
     all_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: &str, event_name: &str, sequencer: Option<&str>) -> SqsMessage {
+        let mut object = serde_json::json!({"key": "finance/a.pdf", "size": 3});
+        if let Some(s) = sequencer {
+            object["sequencer"] = s.into();
+        }
+        let body = serde_json::json!({"Records": [{
+            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+            "eventTime": "2026-12-01T10:00:00.000Z", "eventName": event_name,
+            "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "b", "arn": "arn:aws:s3:::b"},
+                   "object": object}}]});
+        let mut m = SqsMessage::default();
+        m.message_id = Some(id.into());
+        m.body = Some(body.to_string());
+        m
+    }
+
+    #[test]
+    fn records_of_one_key_share_a_group_with_or_without_a_sequencer() {
+        let created = ordering(&message("1", "ObjectCreated:Put", None)).unwrap();
+        let tagged = ordering(&message("2", "ObjectTagging:Put", None)).unwrap();
+        // Without a sequencer (moto sends none) they still wait for each other.
+        assert_eq!(created.group, tagged.group);
+        assert_eq!(created.position, tagged.position);
+        let sequenced = ordering(&message(
+            "3",
+            "ObjectCreated:Put",
+            Some("0055AED6DCD90281E5"),
+        ));
+        assert_eq!(sequenced.unwrap().group, created.group);
+    }
 }
