@@ -1,8 +1,11 @@
 //! Large-file (chunked) upload: start, parts (from 1, streamed to disk), complete, cancel.
 //! The completed file is then used through `upload_key` on node create / add version.
+//! Parts are joined (and the whole hashed) as they arrive in order, off the request path, so
+//! completing a sequential upload waits for the last part's copy only, not the whole file's.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -43,6 +46,67 @@ pub struct UploadSession {
     pub expired: bool,
     pub completing: bool,
     pub assembled: Option<Assembled>,
+    pub assembler: Arc<tokio::sync::Mutex<Assembler>>,
+}
+
+/// The session's parts joined so far, in order: `next` is the first part not yet appended.
+pub struct Assembler {
+    path: PathBuf,
+    out: Option<tokio::fs::File>,
+    hasher: Sha256,
+    next: u64,
+    size: u64,
+}
+
+impl std::fmt::Debug for Assembler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assembler")
+            .field("next", &self.next)
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
+impl Assembler {
+    fn new(dir: &std::path::Path) -> Self {
+        Self {
+            path: dir.join("assembled"),
+            out: None,
+            hasher: Sha256::new(),
+            next: 1,
+            size: 0,
+        }
+    }
+
+    /// Appends every stored part from `next` on, in order, until one is missing; each
+    /// part's file is removed once copied (peak disk use stays near 1x).
+    async fn append_stored(&mut self, dir: &std::path::Path) -> std::io::Result<()> {
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let part_path = dir.join(format!("part-{:06}", self.next));
+            let mut f = match tokio::fs::File::open(&part_path).await {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            if self.out.is_none() {
+                self.out = Some(tokio::fs::File::create(&self.path).await?);
+            }
+            let out = self.out.as_mut().expect("just opened");
+            loop {
+                let n = f.read(&mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                self.hasher.update(&buf[..n]);
+                out.write_all(&buf[..n]).await?;
+                self.size += n as u64;
+            }
+            drop(f);
+            tokio::fs::remove_file(&part_path).await?;
+            self.next += 1;
+        }
+    }
 }
 
 fn invalid_key() -> ApiError {
@@ -127,12 +191,13 @@ pub async fn start(State(sim): State<AppState>, req: ApiReq) -> ApiResult {
             mime_type,
             part_size,
             num_parts,
-            dir,
+            dir: dir.clone(),
             parts: BTreeMap::new(),
             last_used: Instant::now(),
             expired: false,
             completing: false,
             assembled: None,
+            assembler: Arc::new(tokio::sync::Mutex::new(Assembler::new(&dir))),
         },
     );
     Ok(Json(json!({"upload_key": key, "num_parts": num_parts, "part_size": part_size, "max_retries": MAX_RETRIES}))
@@ -182,14 +247,23 @@ pub async fn part(
         }
         // Reserve the slot now so a concurrent duplicate is refused.
         s.parts.insert(part, upload.size);
-        Ok(s.dir.join(format!("part-{part:06}")))
+        Ok((
+            s.dir.join(format!("part-{part:06}")),
+            s.dir.clone(),
+            s.assembler.clone(),
+        ))
     })?;
+    let (dest, dir, assembler) = dest;
     if let Err(e) = upload.persist(&dest) {
         let _ = with_session(&sim, &key, caller.id, |s| {
             Ok(s.parts.remove(&(part as u64)))
         });
         return Err(ApiError::server(format!("Could not store part: {e}")));
     }
+    // Joined in the background; a failure here shows when the upload is completed.
+    tokio::spawn(async move {
+        let _ = assembler.lock().await.append_stored(&dir).await;
+    });
     Ok(Json(json!({})).into_response())
 }
 
@@ -200,7 +274,7 @@ pub async fn complete(
     req: ApiReq,
 ) -> ApiResult {
     let caller = req.caller()?;
-    let (dir, parts, file_size) = with_session(&sim, &key, caller.id, |s| {
+    let (dir, assembler, file_size) = with_session(&sim, &key, caller.id, |s| {
         if s.completing || s.assembled.is_some() || s.parts.is_empty() {
             return Err(ApiError::server(
                 "Invalid status. Cannot close an empty or already closed upload.",
@@ -224,13 +298,9 @@ pub async fn complete(
             )));
         }
         s.completing = true;
-        Ok((
-            s.dir.clone(),
-            s.parts.keys().copied().collect::<Vec<_>>(),
-            s.file_size,
-        ))
+        Ok((s.dir.clone(), s.assembler.clone(), s.file_size))
     })?;
-    let joined = join_parts(&dir, &parts).await;
+    let joined = join_parts(&dir, &assembler).await;
     with_session(&sim, &key, caller.id, |s| {
         s.completing = false;
         match joined {
@@ -246,33 +316,22 @@ pub async fn complete(
     })
 }
 
+/// Waits for the background joins, appends what they have not (a part that arrived out of
+/// order), and closes the file: its path, size and SHA-256.
 async fn join_parts(
     dir: &std::path::Path,
-    parts: &[u64],
+    assembler: &tokio::sync::Mutex<Assembler>,
 ) -> std::io::Result<(PathBuf, u64, String)> {
-    let out_path = dir.join("assembled");
-    let mut out = tokio::fs::File::create(&out_path).await?;
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    let mut buf = vec![0u8; 256 * 1024];
-    for p in parts {
-        let part_path = dir.join(format!("part-{p:06}"));
-        let mut f = tokio::fs::File::open(&part_path).await?;
-        loop {
-            let n = f.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).await?;
-            size += n as u64;
-        }
-        drop(f);
-        // Parts are no longer needed once copied; keeps peak disk use near 1x.
-        tokio::fs::remove_file(&part_path).await?;
-    }
+    let mut a = assembler.lock().await;
+    a.append_stored(dir).await?;
+    let mut out = match a.out.take() {
+        Some(out) => out,
+        // An empty file's only part is empty: nothing was appended, the file is still made.
+        None => tokio::fs::File::create(&a.path).await?,
+    };
     out.flush().await?;
-    Ok((out_path, size, hex::encode(hasher.finalize())))
+    let sha256 = hex::encode(std::mem::take(&mut a.hasher).finalize());
+    Ok((a.path.clone(), a.size, sha256))
 }
 
 /// `DELETE /api/v2/multipart/{key}`: cancels and removes the parts.
