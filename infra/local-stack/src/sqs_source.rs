@@ -115,14 +115,16 @@ impl SqsEventSource {
         }
     }
 
-    /// Deletes each processed message; a failed one stays on the queue for its retry, made
-    /// visible again after `retry_delay` when set.
+    /// Deletes the processed messages in one `DeleteMessageBatch` (as Lambda's event source
+    /// mapping does); a failed one stays on the queue for its retry, made visible again
+    /// after `retry_delay` when set.
     async fn settle(
         &self,
         messages: &[Message],
         failed: &[String],
         report: &mut PollReport,
     ) -> Result<()> {
+        let mut entries = Vec::new();
         for m in messages {
             let id = m.message_id().unwrap_or_default();
             if failed.iter().any(|f| f == id) {
@@ -132,10 +134,31 @@ impl SqsEventSource {
                 continue;
             }
             if let Some(handle) = m.receipt_handle() {
-                self.delete(handle).await?;
-                report.deleted += 1;
+                entries.push(
+                    aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                        .id(entries.len().to_string())
+                        .receipt_handle(handle)
+                        .build()
+                        .context("a delete entry")?,
+                );
             }
         }
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let n = entries.len();
+        let out = self
+            .sqs
+            .delete_message_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .context("deleting the processed messages")?;
+        if let Some(f) = out.failed().first() {
+            anyhow::bail!("deleting a processed message failed: {f:?}");
+        }
+        report.deleted += n;
         Ok(())
     }
 
@@ -148,17 +171,6 @@ impl SqsEventSource {
             .send()
             .await
             .context("shortening the visibility of a failed message")?;
-        Ok(())
-    }
-
-    async fn delete(&self, receipt_handle: &str) -> Result<()> {
-        self.sqs
-            .delete_message()
-            .queue_url(&self.queue_url)
-            .receipt_handle(receipt_handle)
-            .send()
-            .await
-            .context("deleting a processed message")?;
         Ok(())
     }
 
