@@ -14,6 +14,9 @@
 //! 4. Release artifact size (stripped binary, zipped as `bootstrap`), same baseline.
 //! 5. One declaration against a batch of ten at 50 ms OpenText latency, and the OpenText
 //!    calls per declaration.
+//! 7. Many 1 KiB objects end to end: declarations per second, messages processed.
+//! 6. The content path (the function's S3 source into an OpenText create) against a
+//!    streaming S3 (s3s-fs), with (a) and (b) measured against the same server.
 
 mod artifact_startup;
 mod batch;
@@ -21,6 +24,8 @@ mod children;
 mod declarations;
 mod report;
 mod stats;
+mod streaming;
+mod throughput;
 
 use artifact_startup::*;
 use children::*;
@@ -72,11 +77,14 @@ struct Cli {
     /// Declarations per size (each in a fresh function process), and baseline runs.
     #[arg(long, default_value_t = 1)]
     wall_runs: usize,
+    /// 1 KiB objects declared end to end (table 7).
+    #[arg(long, default_value_t = 1000)]
+    objects: usize,
     /// Parts to run.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "size,startup,declare,batch"
+        default_value = "size,startup,declare,batch,streaming,throughput"
     )]
     only: Vec<Part>,
     /// Another declare binary (default: target/release/declare), e.g. a wrapper for tracing.
@@ -97,6 +105,8 @@ enum Part {
     Startup,
     Declare,
     Batch,
+    Streaming,
+    Throughput,
 }
 
 /// Baselines run in their own process, as the function does, so their peak RSS is theirs.
@@ -124,6 +134,29 @@ enum ChildCmd {
         #[arg(long)]
         name: String,
     },
+    /// (internal) Serves a directory over the S3 API with s3s-fs; prints its address.
+    #[command(hide = true)]
+    S3sFs {
+        #[arg(long)]
+        root: PathBuf,
+    },
+    /// (internal) One S3 object through the declare function's S3 source into an OpenText
+    /// document; prints JSON.
+    #[command(hide = true)]
+    ContentPath {
+        #[arg(long)]
+        endpoint: String,
+        #[arg(long)]
+        bucket: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        size: u64,
+        #[arg(long)]
+        base: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[tokio::main]
@@ -137,6 +170,15 @@ async fn main() -> Result<()> {
             version_id,
         }) => child_s3_read(&endpoint, &bucket, &key, version_id.as_deref()).await,
         Some(ChildCmd::OtUpload { base, size, name }) => child_ot_upload(&base, size, &name).await,
+        Some(ChildCmd::S3sFs { root }) => streaming::child_s3s_fs(&root).await,
+        Some(ChildCmd::ContentPath {
+            endpoint,
+            bucket,
+            key,
+            size,
+            base,
+            name,
+        }) => streaming::child_content_path(&endpoint, &bucket, &key, size, &base, &name).await,
         None => run(&cli).await,
     }
 }
@@ -158,6 +200,8 @@ async fn run(cli: &Cli) -> Result<()> {
     if !cli.only.contains(&Part::Startup)
         && !cli.only.contains(&Part::Declare)
         && !cli.only.contains(&Part::Batch)
+        && !cli.only.contains(&Part::Streaming)
+        && !cli.only.contains(&Part::Throughput)
     {
         return Ok(());
     }
@@ -190,6 +234,13 @@ async fn run(cli: &Cli) -> Result<()> {
     }
     if cli.only.contains(&Part::Batch) {
         batch::batch(&mut stack, cli.wall_runs.max(3)).await?;
+    }
+    if cli.only.contains(&Part::Streaming) {
+        let sizes: Vec<u64> = cli.sizes_mib.iter().copied().filter(|m| *m > 1).collect();
+        streaming::streaming(&stack, &sizes, cli.wall_runs.max(1), &cli.sim_data_dir).await?;
+    }
+    if cli.only.contains(&Part::Throughput) {
+        throughput::throughput(&stack, cli.objects).await?;
     }
     println!();
     println!("load average at the end: {}", loadavg());
