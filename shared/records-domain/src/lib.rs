@@ -9,6 +9,7 @@
 //! - [`idempotency`]: keys per object version and OpenText external identities;
 //! - [`callback_signature`]: HMAC-SHA256 signatures of OpenText event callbacks;
 //! - [`s3key`]: decoding object keys from S3 event notifications;
+//! - [`business_event`]: P4's business events (`case.closed` on a business object);
 //! - [`retention`]: RSI + record date → Object Lock retain-until, never shortening COMPLIANCE;
 //! - [`drift`]: P3 reconciliation, classifying disagreements between OpenText and S3;
 //! - [`tags`]: the S3 tags records-bridge writes and reads;
@@ -18,7 +19,9 @@
 
 pub mod archive;
 pub mod audit;
+pub mod business_event;
 pub mod callback_signature;
+pub mod disposition;
 pub mod drift;
 pub mod idempotency;
 pub mod lifecycle;
@@ -32,6 +35,7 @@ pub mod text;
 pub mod workflow;
 
 pub use audit::{Actor, ActorKind, AuditAction, AuditEvent, Hashes, Outcome, RecordRef};
+pub use business_event::{BusinessEvent, BusinessEventError, BusinessObject};
 pub use idempotency::{EXTERNAL_IDENTITY_TYPE, IdempotencyKey, ObjectVersion, normalize_etag};
 pub use lifecycle::{LifecycleEvent, LifecycleEventError, LifecycleEventType};
 pub use policy::{Decision, ObjectFacts, Plan, PlanError, Policy, PolicyError, ValidationError};

@@ -71,9 +71,20 @@ pub fn retention_target(
     first_stage: Option<&StageRule>,
     record_date: Option<OffsetDateTime>,
 ) -> Result<RetentionTarget, RetentionError> {
+    retention_target_after(first_stage, record_date, false)
+}
+
+/// [`retention_target`], knowing whether the record's business event has happened (P4: the
+/// event set the record's status to one the policy's `business_events` set, and its record
+/// date to the event's date): an event-based stage then counts from the record date.
+pub fn retention_target_after(
+    first_stage: Option<&StageRule>,
+    record_date: Option<OffsetDateTime>,
+    event_happened: bool,
+) -> Result<RetentionTarget, RetentionError> {
     let stage = first_stage.ok_or(RetentionError::NoStage)?;
     match stage.event_type {
-        Some(EVENT_BASED) => return Ok(RetentionTarget::AwaitingEvent),
+        Some(EVENT_BASED) if !event_happened => return Ok(RetentionTarget::AwaitingEvent),
         Some(EVENT_PERMANENT) => return Ok(RetentionTarget::Permanent),
         _ => {}
     }
@@ -256,6 +267,14 @@ mod tests {
             Ok(RetentionTarget::Permanent)
         );
         assert_eq!(retention_target(None, None), Err(RetentionError::NoStage));
+        // Once the business event happened, an event-based stage counts from the record date.
+        let closed = time::macros::datetime!(2026-11-30 0:00 UTC);
+        assert_eq!(
+            retention_target_after(Some(&stage(3, 7)), Some(closed), true),
+            Ok(RetentionTarget::Until {
+                at: time::macros::datetime!(2033-11-30 0:00 UTC)
+            })
+        );
         assert_eq!(
             retention_target(Some(&stage(1, 7)), None),
             Err(RetentionError::NoRecordDate)

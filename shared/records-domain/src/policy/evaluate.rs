@@ -152,6 +152,9 @@ pub struct Plan {
     pub provenance: Provenance,
     /// The rule's categories, still templated: `{sha256}` renders at the end.
     pub categories: Vec<CategorySpec>,
+    /// P4: the business objects this record belongs to (indexed when it is declared).
+    #[serde(default)]
+    pub business_objects: Vec<crate::business_event::BusinessObject>,
 }
 
 impl Plan {
@@ -426,6 +429,13 @@ impl Policy {
             },
             provenance: self.provenance.clone(),
             categories: spec.categories.clone(),
+            business_objects: super::business::business_objects(
+                &spec.business_keys,
+                &facts.key,
+                facts.tags.as_ref(),
+                facts.metadata.as_ref(),
+                &spec.categories,
+            ),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! See the crate README for the YAML format.
 
 pub mod archive;
+pub mod business;
 mod evaluate;
 mod model;
 mod template;
@@ -11,6 +12,7 @@ mod validate;
 mod tests;
 
 pub use archive::{ArchivePolicy, ArchiveTrigger, RetentionMode, VersionSelection};
+pub use business::{BusinessEventPolicy, BusinessEventRule, BusinessKeySource, BusinessKeySpec};
 pub use evaluate::{
     CategoryValues, Decision, ObjectFacts, Plan, PlanError, RecordDetails, source_uri,
 };

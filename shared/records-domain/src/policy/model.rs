@@ -23,6 +23,8 @@ pub(crate) struct PolicyDoc {
     pub rules: Option<Vec<RuleDoc>>,
     /// P2: optional archive tier section.
     pub archive: Option<super::archive::ArchiveDoc>,
+    /// P4: what business events change.
+    pub business_events: Option<Vec<super::business::BusinessEventDoc>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +61,8 @@ pub(crate) struct RuleDoc {
     pub classification: Option<ClassificationDoc>,
     pub record: Option<RecordDoc>,
     pub categories: Option<Vec<CategoryDoc>>,
+    /// P4: the business objects a record belongs to.
+    pub business_keys: Option<Vec<super::business::BusinessKeyDoc>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -283,6 +287,9 @@ pub struct GovernSpec {
     pub classification_id: u64,
     pub record: RecordSpec,
     pub categories: Vec<CategorySpec>,
+    /// P4: indexed at declaration so business events find the record.
+    #[serde(default)]
+    pub business_keys: Vec<super::business::BusinessKeySpec>,
 }
 
 /// What a matching rule does.
@@ -310,6 +317,8 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// P2: when and how records are archived to S3 (None: no archive tier).
     pub archive: Option<super::archive::ArchivePolicy>,
+    /// P4: what business events change (empty: none are acted on).
+    pub business_events: super::business::BusinessEventPolicy,
     /// What is allowed but worth a records manager's look (e.g. a name template that can
     /// give two objects one name); functions log them at start.
     pub warnings: Vec<super::ValidationError>,

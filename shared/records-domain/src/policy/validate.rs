@@ -196,11 +196,16 @@ fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
     let archive = doc
         .archive
         .and_then(|a| super::archive::validate_archive(a, &mut e.list));
+    let business_events = super::business::validate_business_events(
+        doc.business_events.unwrap_or_default(),
+        &mut e.list,
+    );
     match provenance {
         Some(provenance) if e.list.is_empty() => Ok(Policy {
             provenance,
             rules,
             archive,
+            business_events,
             warnings: e.warnings,
         }),
         _ => Err(e.list),
@@ -320,6 +325,7 @@ fn rule(
                 ("classification", r.classification.is_some()),
                 ("record", r.record.is_some()),
                 ("categories", r.categories.is_some()),
+                ("business_keys", r.business_keys.is_some()),
             ];
             for (field, present) in extra {
                 if present {

@@ -68,6 +68,11 @@ pub(super) fn govern(r: &RuleDoc, prov: Option<&Provenance>, e: &mut Errors) -> 
     };
     let record = record(r.record.as_ref(), e);
     let categories = categories(r.categories.as_deref().unwrap_or_default(), prov, e);
+    let business_keys = super::super::business::validate_business_keys(
+        r.business_keys.as_deref().unwrap_or_default(),
+        e.rule.clone(),
+        &mut e.list,
+    );
     Some(GovernSpec {
         folder_id: folder_id?,
         document_name: document_name?,
@@ -77,6 +82,7 @@ pub(super) fn govern(r: &RuleDoc, prov: Option<&Provenance>, e: &mut Errors) -> 
         classification_id: classification_id?,
         record: record?,
         categories: categories?,
+        business_keys,
     })
 }
 
