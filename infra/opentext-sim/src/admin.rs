@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/uploads/expire", post(expire_uploads))
         .route("/otds-tokens", post(otds_token))
         .route("/memory", get(memory))
+        .merge(crate::disposition::admin::router())
         .fallback(|| async { err(StatusCode::NOT_FOUND, "unknown admin endpoint") })
 }
 

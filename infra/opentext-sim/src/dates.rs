@@ -32,6 +32,23 @@ pub fn rm_date(input: &str, zone: UtcOffset) -> String {
         .unwrap_or_else(|| input.to_string())
 }
 
+/// An RM-form date (`YYYY-MM-DDTHH:mm:ss`) of a wall-clock time.
+pub fn fmt_rm(t: PrimitiveDateTime) -> String {
+    t.format(RM_FORM).unwrap_or_default()
+}
+
+/// Now as the server's wall clock at `zone` (whole seconds).
+pub fn now_local(zone: UtcOffset) -> PrimitiveDateTime {
+    let now = OffsetDateTime::now_utc().to_offset(zone);
+    let t = PrimitiveDateTime::new(now.date(), now.time());
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+/// A stored date (RM zone-less or RFC 3339 node date) as the server's wall clock at `zone`.
+pub fn to_local(s: &str, zone: UtcOffset) -> Option<PrimitiveDateTime> {
+    read(s.trim(), zone)
+}
+
 /// The wall-clock time at `zone`: zoned input converted, zone-less input taken as it is.
 fn read(s: &str, zone: UtcOffset) -> Option<PrimitiveDateTime> {
     let s = s.replacen(' ', "T", 1);

@@ -132,6 +132,40 @@ impl Params {
         }
     }
 
+    /// Every value of a list parameter: a JSON array or string in `body`, each form and query
+    /// occurrence of `key` or `key[]`; each value split on spaces and commas.
+    pub fn list(&self, key: &str) -> Vec<String> {
+        let mut raw: Vec<String> = Vec::new();
+        match self.body.get(key) {
+            Some(Value::Array(items)) => raw.extend(items.iter().map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })),
+            Some(Value::String(s)) => raw.push(s.clone()),
+            Some(Value::Number(n)) => raw.push(n.to_string()),
+            _ => {}
+        }
+        let bracketed = format!("{key}[]");
+        for (k, v) in self.form.iter().chain(self.query.iter()) {
+            if k == key || *k == bracketed {
+                raw.push(v.clone());
+            }
+        }
+        raw.iter()
+            .flat_map(|s| s.split(|c: char| c.is_whitespace() || c == ','))
+            .map(|s| s.trim_matches(|c| c == '"' || c == '\'' || c == '[' || c == ']'))
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The first of several spellings present (`qDate` / `qdate`, `applyTo` / `applyto`).
+    pub fn str_any(&self, keys: &[&str]) -> Option<String> {
+        keys.iter()
+            .find_map(|k| self.str(k))
+            .filter(|s| !s.trim().is_empty())
+    }
+
     /// Valueless query flags such as `metadata` and `state`.
     pub fn flag(&self, key: &str) -> bool {
         self.query

@@ -12,8 +12,8 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::{
-    admin, audit, auth, categories, content, faults, holds, info, multipart, nodes, permissions,
-    rm, rsis, versions,
+    admin, audit, auth, categories, content, disposition, faults, holds, info, multipart, nodes,
+    permissions, rm, rsis, search, versions,
 };
 
 /// Where the CS REST API lives (the base URL plus `/api`).
@@ -85,6 +85,19 @@ api_routes! {
     get "/v2/rsis" => rsis::list,
     get "/v2/rsis/{id}" => rsis::get_one,
     get "/v2/rsis/{rsiid}/schedules/{id}" => rsis::schedule,
+
+    post "/v1/nodes/{id}/startdispsearch" => disposition::run::start,
+    get "/v2/snapshottable/{id}" => disposition::views::snapshottable,
+    get "/v2/nodes/{id}/disposition-snapshots/qdate/{qdate}" => disposition::views::items,
+    get "/v2/nodes/{id}/disposition-snapshots/qdate/{qdate}/reviewerid/{reviewerid}/reviewerstep/{reviewerstep}" => disposition::views::reviewer_items,
+    get "/v1/disposition/{id}/qdate/{qdate}" => disposition::views::properties,
+    delete "/v1/disposition/{id}/qdate/{qdate}" => disposition::views::delete,
+    post "/v1/members/{id}/disposition/changereviewdecision" => disposition::review::change_review_decision,
+    post "/v1/members/{id}/disposition/finishreview" => disposition::review::finish_review,
+    post "/v1/members/{id}/disposition/changeactions" => disposition::review::change_actions,
+    post "/v1/members/{id}/disposition/performactions" => disposition::perform::perform_actions,
+
+    post "/v2/search" => search::search,
 
     get "/v2/nodes/{id}/audit" => audit::list,
 

@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::disposition::DispSearch;
 use crate::model::{Acl, CategoryDef, Classification, Group, Hold, Node, Rsi, User, Version};
 use crate::perms::Perms;
 use crate::store::{Store, audit_events, new_token, now_iso};
@@ -27,6 +28,8 @@ struct SeedFile {
     rsis: Vec<Rsi>,
     #[serde(default)]
     holds: Vec<Hold>,
+    #[serde(default)]
+    disposition_searches: Vec<DispSearch>,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +104,9 @@ pub fn load(path: Option<&Path>, blob_dir: &Path) -> Result<Store> {
     }
     for h in seed.holds {
         store.holds.insert(h.id, h);
+    }
+    for d in seed.disposition_searches {
+        store.dispositions.searches.insert(d.id, d);
     }
     reserve_seeded_ids(&mut store);
     Ok(store)
@@ -246,6 +252,7 @@ fn reserve_seeded_ids(store: &mut Store) {
         store.nodes.keys().max(),
         store.holds.keys().max(),
         store.rsis.keys().max(),
+        store.dispositions.searches.keys().max(),
     ]
     .into_iter()
     .flatten()

@@ -27,8 +27,10 @@ pub mod audit_events {
     pub const RECORD_DETAILS_CHANGED: (i64, &str) = (266, "Record Details Changed");
     pub const HOLD_APPLIED: (i64, &str) = (301, "Hold Applied");
     pub const HOLD_REMOVED: (i64, &str) = (302, "Hold Removed");
+    pub const DISPOSITION_PERFORMED: (i64, &str) = (311, "Disposition Action Performed");
+    pub const DISPOSITION_SKIPPED: (i64, &str) = (312, "Disposition Action Skipped");
 
-    pub const ALL: [(i64, &str); 15] = [
+    pub const ALL: [(i64, &str); 17] = [
         CREATE,
         DELETE,
         RENAME,
@@ -44,6 +46,8 @@ pub mod audit_events {
         RECORD_DETAILS_CHANGED,
         HOLD_APPLIED,
         HOLD_REMOVED,
+        DISPOSITION_PERFORMED,
+        DISPOSITION_SKIPPED,
     ];
 }
 
@@ -56,6 +60,8 @@ pub struct Store {
     pub classifications: BTreeMap<i64, Classification>,
     pub rsis: BTreeMap<i64, Rsi>,
     pub holds: BTreeMap<i64, Hold>,
+    /// RM disposition searches and their snapshots.
+    pub dispositions: crate::disposition::DispState,
     pub next_id: i64,
     pub next_audit_id: i64,
 }

@@ -37,5 +37,8 @@ pub const RSI_LEG_EVENT: i64 = 5102;
 
 pub const HOLD_LIT_2026_001: i64 = 6100;
 
+/// RM disposition search `Disposition search` (whole repository, any RSI, no reviewer).
+pub const DISPOSITION_SEARCH: i64 = 7100;
+
 /// First id handed to nodes created at run time.
 pub const FIRST_NEW_NODE_ID: i64 = 10000;

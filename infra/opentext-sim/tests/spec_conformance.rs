@@ -531,6 +531,7 @@ async fn implemented_operations_answer_as_the_specs_document() {
     for c in calls {
         h.check(c).await;
     }
+    spec_support::disposition::drive(&h, &a, f).await;
     // Logging out last: it ends the session used above.
     let other = h.login("svc-records", "svc-records-pass").await;
     h.check(Call {

@@ -1,5 +1,7 @@
 //! Spec loading, schema lookup and the request/check harness for spec_conformance.rs.
 
+pub mod disposition;
+
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
