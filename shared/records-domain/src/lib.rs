@@ -22,7 +22,6 @@ pub mod audit;
 pub mod business_event;
 pub mod callback_signature;
 pub mod disposition;
-pub mod disposition;
 pub mod drift;
 pub mod idempotency;
 pub mod lifecycle;
