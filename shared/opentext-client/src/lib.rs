@@ -1,5 +1,5 @@
 //! Async client for the OpenText Content Server / Extended ECM REST API,
-//! including Records Management (classifications, holds, RSIs).
+//! including Records Management (classifications, holds, RSIs, dispositions) and search.
 //!
 //! * one [`Client`] per service account; [`Client::as_identity`] gives cheap
 //!   per-user handles (OTDS bearer token / ticket) on the same connection pool;
@@ -15,6 +15,7 @@ mod auth;
 mod categories;
 mod client;
 mod content;
+mod disposition;
 mod envelope;
 mod error;
 mod holds;
@@ -26,6 +27,7 @@ mod permissions;
 mod retry;
 mod rm;
 mod rsis;
+mod search;
 mod upload;
 mod versions;
 

@@ -3,6 +3,7 @@
 
 mod category;
 mod date;
+mod disposition;
 pub(crate) mod lenient;
 mod node;
 mod rm;
@@ -10,6 +11,10 @@ mod rm;
 pub use category::{AttributeMetadata, CategoryValues};
 pub(crate) use date::InZone;
 pub use date::{DateError, OtDateTime, ServerTimeZone, TimeZoneError};
+pub use disposition::{
+    ActionOutcome, ActionStatus, DispositionItem, DispositionItemRef, DispositionSnapshot,
+    ReviewChange, ReviewDecision, SearchHit, SnapshotDate,
+};
 pub use node::{
     AuditEntry, AuditEventType, AuditPage, EffectivePermissions, MultipartSession,
     MultipartSettings, Node, Page, Paging, User, Version, node_type,
