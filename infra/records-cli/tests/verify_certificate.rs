@@ -379,7 +379,10 @@ async fn kms_key_id_reads_the_public_key_from_kms() {
         &key_id,
     ]);
     // moto's GetPublicKey answers the bare key id where KMS gives the ARN.
-    assert!(out.contains(&format!("public key    KMS {key_id}")), "{out}");
+    assert!(
+        out.contains(&format!("public key    KMS {key_id}")),
+        "{out}"
+    );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("signature does not verify"), "{out}");
     let (code, out) = w.run(&[
