@@ -97,7 +97,7 @@ pub async fn snapshottable(
         .iter()
         .filter(|s| s.search_id == id)
         .collect();
-    snaps.sort_by(|a, b| b.qdate.cmp(&a.qdate));
+    snaps.sort_by_key(|s| std::cmp::Reverse(s.qdate));
     let rows: Vec<Value> = snaps
         .iter()
         .map(|s| json!({"data": snapshot_json(s)}))
