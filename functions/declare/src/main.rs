@@ -38,6 +38,10 @@ async fn build() -> anyhow::Result<Deps> {
         s3: S3Objects::new(s3),
         store: WorkflowStore::new(ddb.clone(), &config.workflow_table, "claimed", TERMINAL),
         links: records_aws::links::LinkStore::new(ddb.clone(), &config.workflow_table),
+        business_index: records_aws::business_index::BusinessIndex::new(
+            ddb.clone(),
+            &config.workflow_table,
+        ),
         audit: AuditLog::new(ddb, &config.audit_table),
         opentext,
         policy,

@@ -51,7 +51,9 @@ async fn build() -> anyhow::Result<Reconciler> {
             .ok_or_else(|| anyhow::anyhow!("OBJECT_LOCK_MODE must be COMPLIANCE or GOVERNANCE"))?,
         _ => LockMode::Compliance,
     };
+    let policy = records_aws::policy_handle::PolicyHandle::load(&sdk).await?;
     Ok(Reconciler {
+        policy,
         links: LinkStore::new(ddb.clone(), required_env("WORKFLOW_TABLE")?),
         lock: ObjectLock::new(s3.clone()),
         objects: S3Objects::new(s3),

@@ -36,6 +36,8 @@ pub enum AuditAction {
     Withdraw,
     // P4
     Dispose,
+    /// A business event's change to a record (record date, status), or why it changed none.
+    BusinessEvent,
 }
 
 /// How it ended. `Skipped` and `Failed` on `Declare` are the "declare skipped"

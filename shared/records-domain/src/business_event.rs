@@ -192,9 +192,10 @@ impl BusinessEvent {
         parse_occurred_at(&self.occurred_at)
     }
 
-    /// The idempotency key of the event itself (replay refusal on intake).
+    /// The idempotency key of the event itself (replay refusal on intake): under `event#`
+    /// like a lifecycle event's (the intake may write only those keys), in its own space.
     pub fn idempotency_key(&self) -> crate::IdempotencyKey {
-        crate::IdempotencyKey::from_parts("business-event", &[&self.event_id])
+        crate::IdempotencyKey::from_parts("event", &["business", &self.event_id])
     }
 }
 
@@ -305,6 +306,21 @@ mod tests {
             e.occurred().unwrap(),
             time::macros::datetime!(2026-11-30 0:00 UTC)
         );
+    }
+
+    #[test]
+    fn the_json_schema_file_names_every_field() {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../../schemas/business-event.schema.json"))
+                .unwrap();
+        let props = schema["properties"].as_object().unwrap();
+        let example: Value = serde_json::from_str(BARE).unwrap();
+        for key in example.as_object().unwrap().keys() {
+            assert!(props.contains_key(key), "{key} missing from the schema");
+        }
+        for required in schema["required"].as_array().unwrap() {
+            assert!(example.get(required.as_str().unwrap()).is_some());
+        }
     }
 
     #[test]

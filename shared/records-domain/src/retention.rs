@@ -71,13 +71,44 @@ pub fn retention_target(
     first_stage: Option<&StageRule>,
     record_date: Option<OffsetDateTime>,
 ) -> Result<RetentionTarget, RetentionError> {
-    retention_target_after(first_stage, record_date, false)
+    first_stage_target(first_stage, record_date, false)
 }
 
-/// [`retention_target`], knowing whether the record's business event has happened (P4: the
-/// event set the record's status to one the policy's `business_events` set, and its record
-/// date to the event's date): an event-based stage then counts from the record date.
-pub fn retention_target_after(
+/// Retention once the record's business event has happened (P4: the event set the record's
+/// status to one the policy's `business_events` set, and its record and status dates to the
+/// event's date). The RSI's stages are read in order from its event-based stage: that stage
+/// and every later one run one after another from the event (`CONTRACT END`, then 10 years
+/// `CLOSED`, then destroy), so S3 keeps the content for the sum of their periods. A permanent
+/// stage among them keeps it forever; an RSI with no event-based stage is counted as usual.
+pub fn retention_after_event(
+    stages: &[StageRule],
+    record_date: Option<OffsetDateTime>,
+) -> Result<RetentionTarget, RetentionError> {
+    let Some(start) = stages
+        .iter()
+        .position(|s| s.event_type == Some(EVENT_BASED))
+    else {
+        return retention_target(stages.first(), record_date);
+    };
+    let from = record_date.ok_or(RetentionError::NoRecordDate)?;
+    let mut at = from;
+    for stage in &stages[start..] {
+        if stage.event_type == Some(EVENT_PERMANENT) {
+            return Ok(RetentionTarget::Permanent);
+        }
+        at = add_period(at, stage.years, stage.months, stage.days).ok_or_else(|| {
+            RetentionError::OutOfRange(format!(
+                "{}y {}m {}d",
+                stage.years, stage.months, stage.days
+            ))
+        })?;
+    }
+    Ok(RetentionTarget::Until {
+        at: at.replace_nanosecond(0).unwrap_or(at),
+    })
+}
+
+fn first_stage_target(
     first_stage: Option<&StageRule>,
     record_date: Option<OffsetDateTime>,
     event_happened: bool,
@@ -267,13 +298,29 @@ mod tests {
             Ok(RetentionTarget::Permanent)
         );
         assert_eq!(retention_target(None, None), Err(RetentionError::NoStage));
-        // Once the business event happened, an event-based stage counts from the record date.
+        // Once the business event happened, the event-based stage and the ones after it
+        // run from the record date (the event's date): 0 years `CONTRACT END`, 10 `CLOSED`.
         let closed = time::macros::datetime!(2026-11-30 0:00 UTC);
         assert_eq!(
-            retention_target_after(Some(&stage(3, 7)), Some(closed), true),
+            retention_after_event(&[stage(3, 0), stage(1, 10)], Some(closed)),
+            Ok(RetentionTarget::Until {
+                at: time::macros::datetime!(2036-11-30 0:00 UTC)
+            })
+        );
+        assert_eq!(
+            retention_after_event(&[stage(3, 7)], Some(closed)),
             Ok(RetentionTarget::Until {
                 at: time::macros::datetime!(2033-11-30 0:00 UTC)
             })
+        );
+        assert_eq!(
+            retention_after_event(&[stage(3, 1), stage(5, 0)], Some(closed)),
+            Ok(RetentionTarget::Permanent)
+        );
+        // No event-based stage: the first stage as usual.
+        assert_eq!(
+            retention_after_event(&[stage(1, 7)], Some(closed)),
+            retention_target(Some(&stage(1, 7)), Some(closed))
         );
         assert_eq!(
             retention_target(Some(&stage(1, 7)), None),

@@ -9,11 +9,14 @@
 //!   versions, delete markers);
 //! - [`lifecycle`]: OpenText lifecycle events routed to [`archive`] (P2 archive tier) and
 //!   [`governance`] (P3: holds, retention and disposition status on S3);
+//! - [`business`]: P4 business events starting their records' retention (OpenText record
+//!   date and status, then P3's retention sync on S3);
 //! - [`reconcile`]: P3's reconciler (records ⇄ S3 versions: drift found, safe repairs made);
 //! - [`poll`]: lifecycle events derived from OpenText's REST API where no callbacks are sent;
 //! - [`intake`]: signed OpenText event callbacks verified and put on the lifecycle queue.
 
 pub mod archive;
+pub mod business;
 pub mod declare;
 pub mod governance;
 pub mod intake;

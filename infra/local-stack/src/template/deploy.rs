@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_s3::types::{
     BucketVersioningStatus, Event, NotificationConfiguration, QueueConfiguration,
@@ -286,7 +286,35 @@ impl Template {
     }
 }
 
-/// The table's attribute definitions and key schema, as the template declares them.
+/// A `KeySchema` (of a table or an index), as the template declares it.
+fn key_schema(props: &Value) -> Result<Vec<KeySchemaElement>> {
+    let mut out = Vec::new();
+    for key in props
+        .get("KeySchema")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
+        let key_type = match key.get("KeyType").and_then(Value::as_str) {
+            Some("RANGE") => KeyType::Range,
+            _ => KeyType::Hash,
+        };
+        out.push(
+            KeySchemaElement::builder()
+                .attribute_name(
+                    key.get("AttributeName")
+                        .and_then(Value::as_str)
+                        .context("AttributeName")?,
+                )
+                .key_type(key_type)
+                .build()?,
+        );
+    }
+    Ok(out)
+}
+
+/// The table's attribute definitions, key schema and global secondary indexes, as the
+/// template declares them.
 fn with_keys(
     mut req: aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder,
     props: &Value,
@@ -313,24 +341,34 @@ fn with_keys(
                 .build()?,
         );
     }
-    for key in props
-        .get("KeySchema")
+    for key in key_schema(props)? {
+        req = req.key_schema(key);
+    }
+    // Global secondary indexes (e.g. the workflow table's business object index).
+    for gsi in props
+        .get("GlobalSecondaryIndexes")
         .and_then(Value::as_sequence)
         .into_iter()
         .flatten()
     {
-        let key_type = match key.get("KeyType").and_then(Value::as_str) {
-            Some("RANGE") => KeyType::Range,
-            _ => KeyType::Hash,
+        let projection = match gsi
+            .get("Projection")
+            .and_then(|p| p.get("ProjectionType"))
+            .and_then(Value::as_str)
+        {
+            Some("KEYS_ONLY") => ProjectionType::KeysOnly,
+            Some("INCLUDE") => ProjectionType::Include,
+            _ => ProjectionType::All,
         };
-        req = req.key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(
-                    key.get("AttributeName")
+        req = req.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(
+                    gsi.get("IndexName")
                         .and_then(Value::as_str)
-                        .context("AttributeName")?,
+                        .context("IndexName")?,
                 )
-                .key_type(key_type)
+                .set_key_schema(Some(key_schema(gsi)?))
+                .projection(Projection::builder().projection_type(projection).build())
                 .build()?,
         );
     }

@@ -42,6 +42,8 @@ pub struct Deps {
     pub audit: AuditLog,
     /// Which S3 versions each record governs (P3 governance and the reconciler read them).
     pub links: LinkStore,
+    /// P4: business object → records, written with each declaration.
+    pub business_index: records_aws::business_index::BusinessIndex,
     /// Built in the background from start-up (see [`opentext_access`]).
     pub opentext: opentext_access::OpenTextAccess,
     /// The records policy, re-read from its source when due.

@@ -279,11 +279,28 @@ impl Run<'_> {
             version_id: object.version_id,
             sha256: sha256.clone(),
         };
+        // P4: the business objects the record belongs to, indexed in the same transaction.
+        let business_objects = self.plan()?.business_objects.clone();
+        if !business_objects.is_empty() {
+            ev = ev.with_detail(
+                "business_objects",
+                business_objects
+                    .iter()
+                    .map(|o| o.index_key())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
         let audit = self.deps.audit.pending(&ev);
-        let writes = vec![
+        let mut writes = vec![
             self.deps.links.link_write(node_id, &link),
             audit.write.clone(),
         ];
+        writes.extend(self.deps.business_index.index_writes(
+            node_id,
+            &business_objects,
+            &ObjectVersion::new(&link.bucket, &link.key, Some(&link.version_id)),
+        ));
         self.finish_with(via, writes).await?;
         audit.committed();
         Ok(Declared::Record {

@@ -3,7 +3,11 @@
 
 use opentext_client::Client;
 use opentext_client::model::RsiStage;
-use records_domain::retention::{RetentionError, RetentionTarget, StageRule, retention_target};
+use std::collections::BTreeSet;
+
+use records_domain::retention::{
+    RetentionError, RetentionTarget, StageRule, retention_after_event, retention_target,
+};
 
 /// Ids of the holds in force on the node, direct or inherited from a container.
 pub async fn holds_in_force(ot: &Client, node_id: i64) -> opentext_client::Result<Vec<i64>> {
@@ -32,10 +36,13 @@ fn stage_rule(s: &RsiStage) -> StageRule {
     }
 }
 
-/// Reads the record details (primary classification) and its RSI's first stage.
+/// Reads the record details (primary classification) and its RSI's first stage. A record
+/// whose status is one of `event_statuses` (the statuses P4's business events set) has had
+/// its event: an event-based stage then counts from its record date.
 pub async fn record_retention(
     ot: &Client,
     node_id: i64,
+    event_statuses: &BTreeSet<String>,
 ) -> opentext_client::Result<RecordRetention> {
     let rm = ot.rm_classifications(node_id).await?;
     let details = rm.primary();
@@ -60,11 +67,19 @@ pub async fn record_retention(
             });
         }
     };
+    let event_happened = details
+        .and_then(|d| d.status.as_deref())
+        .is_some_and(|s| event_statuses.contains(&s.trim().to_uppercase()));
     let rsi = ot.find_rsi(&rsi_name).await?;
     let mut stages = rsi.map(|r| r.stages).unwrap_or_default();
     stages.sort_by_key(|s| s.schedule_id.unwrap_or(i64::MAX));
-    let first = stages.first().map(stage_rule);
-    Ok(match retention_target(first.as_ref(), record_date) {
+    let rules: Vec<StageRule> = stages.iter().map(stage_rule).collect();
+    let target = if event_happened {
+        retention_after_event(&rules, record_date)
+    } else {
+        retention_target(rules.first(), record_date)
+    };
+    Ok(match target {
         Ok(target) => RecordRetention::Target {
             rsi: rsi_name,
             target,

@@ -22,7 +22,8 @@ pub const DATED: &str = "dated";
 
 pub(crate) async fn sync(ctx: &Ctx<'_>) -> Result<Handled, StepError> {
     let ot = ctx.opentext();
-    let (rsi, target) = match record_retention(&ot, ctx.node_id())
+    let event_statuses = ctx.deps.policy.get().business_events.event_statuses();
+    let (rsi, target) = match record_retention(&ot, ctx.node_id(), &event_statuses)
         .await
         .map_err(StepError::from)?
     {

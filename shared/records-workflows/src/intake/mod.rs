@@ -72,8 +72,8 @@ async fn intake(deps: &Deps, req: &Callback) -> Result<String, Refusal> {
     let body = request::body_bytes(req, deps.max_body_bytes)?;
     let keys = deps.keys.keys().await;
     request::authenticate(req, &body, &keys, now_secs(), deps.window_secs)?;
-    let event = request::parse_event(&body)?;
-    let message = request::queue_message(&event)?;
+    let event = request::parse_intake(&body)?;
+    let message = event.queue_message()?;
     let key = event.idempotency_key();
 
     let token = match deps.guard.begin(key.as_str()).await {
@@ -83,7 +83,7 @@ async fn intake(deps: &Deps, req: &Callback) -> Result<String, Refusal> {
                 409,
                 format!(
                     "event {} was already accepted; not enqueued again",
-                    event.event_id
+                    event.event_id()
                 ),
             ));
         }
@@ -92,7 +92,7 @@ async fn intake(deps: &Deps, req: &Callback) -> Result<String, Refusal> {
                 503,
                 format!(
                     "event {} is being accepted by another call; retry",
-                    event.event_id
+                    event.event_id()
                 ),
             ));
         }
@@ -106,7 +106,7 @@ async fn intake(deps: &Deps, req: &Callback) -> Result<String, Refusal> {
     };
 
     if let Err(e) = deps.queue.send(message).await {
-        tracing::error!(error = %e, event_id = %event.event_id, "enqueue failed");
+        tracing::error!(error = %e, event_id = %event.event_id(), "enqueue failed");
         // Give the id back so the sender's retry of this very call is not taken for a replay.
         if let Err(e) = deps.guard.release(key.as_str(), &token).await {
             tracing::error!(error = %e, "releasing the event id failed; a retry is accepted once its lease expires");
@@ -119,13 +119,12 @@ async fn intake(deps: &Deps, req: &Callback) -> Result<String, Refusal> {
     if let Err(e) = deps.guard.accept(key.as_str(), &token).await {
         // Enqueued: answer 202. The pending item still refuses replays until its lease
         // expires; a later duplicate is absorbed by the workers' idempotency.
-        tracing::warn!(error = %e, event_id = %event.event_id, "could not mark the event id accepted");
+        tracing::warn!(error = %e, event_id = %event.event_id(), "could not mark the event id accepted");
     }
     tracing::info!(
-        event_id = %event.event_id,
-        event_type = event.event_type.as_str(),
-        node_id = event.node_id,
+        event_id = %event.event_id(),
+        event = %event.describe(),
         "event accepted"
     );
-    Ok(event.event_id)
+    Ok(event.event_id().to_string())
 }

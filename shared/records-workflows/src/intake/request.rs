@@ -74,7 +74,7 @@ pub const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
 /// The message enqueued for `event`, refused with 413 when it would not fit in one SQS
 /// message (the body limit bounds the body; the envelope written around it must fit too).
-pub fn queue_message(event: &LifecycleEvent) -> Result<String, Refusal> {
+pub fn queue_message(event: &impl serde::Serialize) -> Result<String, Refusal> {
     let message = serde_json::to_string(event)
         .map_err(|e| Refusal::new(400, format!("event cannot be enqueued: {e}")))?;
     if message.len() > SQS_MAX_MESSAGE_BYTES {
@@ -152,6 +152,60 @@ pub fn authenticate(
 /// The event contract (`schemas/lifecycle-event.schema.json`); 400 naming the problem. The
 /// source is set here whatever the sender wrote: only records-bridge says where an event
 /// came from.
+/// What the intake accepts: an OpenText lifecycle event, or a P4 business event from a
+/// line-of-business system outside AWS (`schemas/business-event.schema.json`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum IntakeEvent {
+    Lifecycle(LifecycleEvent),
+    Business(records_domain::BusinessEvent),
+}
+
+impl IntakeEvent {
+    pub fn event_id(&self) -> &str {
+        match self {
+            IntakeEvent::Lifecycle(e) => &e.event_id,
+            IntakeEvent::Business(e) => &e.event_id,
+        }
+    }
+
+    /// Replays are refused per contract: the two kinds' ids never meet.
+    pub fn idempotency_key(&self) -> records_domain::IdempotencyKey {
+        match self {
+            IntakeEvent::Lifecycle(e) => e.idempotency_key(),
+            IntakeEvent::Business(e) => e.idempotency_key(),
+        }
+    }
+
+    /// For the log: the type and what it is about.
+    pub fn describe(&self) -> String {
+        match self {
+            IntakeEvent::Lifecycle(e) => format!("{} node {}", e.event_type.as_str(), e.node_id),
+            IntakeEvent::Business(e) => {
+                format!("{} {}", e.event_type, e.business_object.index_key())
+            }
+        }
+    }
+
+    pub fn queue_message(&self) -> Result<String, Refusal> {
+        match self {
+            IntakeEvent::Lifecycle(e) => queue_message(e),
+            IntakeEvent::Business(e) => queue_message(e),
+        }
+    }
+}
+
+/// A lifecycle event or, when the body names a `business_object`, a business event.
+pub fn parse_intake(body: &[u8]) -> Result<IntakeEvent, Refusal> {
+    let is_business = serde_json::from_slice::<serde_json::Value>(body)
+        .is_ok_and(|v| records_domain::business_event::is_business_event(&v));
+    if is_business {
+        let event = records_domain::BusinessEvent::parse(body)
+            .map_err(|e| Refusal::new(400, format!("invalid business event: {e}")))?;
+        return Ok(IntakeEvent::Business(event));
+    }
+    parse_event(body).map(IntakeEvent::Lifecycle)
+}
+
 pub fn parse_event(body: &[u8]) -> Result<LifecycleEvent, Refusal> {
     let mut event = LifecycleEvent::parse(body)
         .map_err(|e| Refusal::new(400, format!("invalid lifecycle event: {e}")))?;
@@ -282,6 +336,27 @@ mod tests {
             .data
             .insert("note".into(), serde_json::Value::String(quotes));
         assert_eq!(queue_message(&event).unwrap_err().status, 413);
+    }
+
+    #[test]
+    fn business_events_are_taken_and_checked_by_their_own_contract() {
+        let ok = r#"{"schema":1,"event_id":"crm-1","event_type":"case.closed","business_object":{"type":"case","id":"C-1"},"occurred_at":"2026-11-30","source":"crm"}"#;
+        let event = parse_intake(ok.as_bytes()).unwrap();
+        assert!(matches!(event, IntakeEvent::Business(_)));
+        assert_eq!(event.describe(), "case.closed case#C-1");
+        assert!(event.queue_message().unwrap().contains("business_object"));
+        let bad = ok.replace("case.closed", "Closed");
+        let r = parse_intake(bad.as_bytes()).unwrap_err();
+        assert_eq!(r.status, 400);
+        assert!(
+            r.message.contains("invalid business event: event_type"),
+            "{}",
+            r.message
+        );
+        assert!(matches!(
+            parse_intake(EVENT.as_bytes()).unwrap(),
+            IntakeEvent::Lifecycle(_)
+        ));
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub struct Reconciler {
     pub opentext: opentext_client::Client,
     pub lock_mode: LockMode,
     pub actor: Actor,
+    /// Its `business_events` tell when an event-based retention has started (P4).
+    pub policy: records_aws::policy_handle::PolicyHandle,
 }
 
 impl Reconciler {
@@ -81,17 +83,19 @@ impl Reconciler {
             dry_run: request.dry_run,
             ..Default::default()
         };
+        let event_statuses = self.policy.get().business_events.event_statuses();
         for record in self.links.all().await? {
             report.records += 1;
-            let record_side = match sides::record_side(&self.opentext, record.node_id).await {
-                Ok(side) => side,
-                Err(e) => {
-                    report
-                        .unchecked
-                        .push(format!("node {}: OpenText: {e}", record.node_id));
-                    continue;
-                }
-            };
+            let record_side =
+                match sides::record_side(&self.opentext, record.node_id, &event_statuses).await {
+                    Ok(side) => side,
+                    Err(e) => {
+                        report
+                            .unchecked
+                            .push(format!("node {}: OpenText: {e}", record.node_id));
+                        continue;
+                    }
+                };
             for v in &record.versions {
                 report.versions += 1;
                 let object_side = match sides::object_side(&self.lock, &self.objects, v).await {

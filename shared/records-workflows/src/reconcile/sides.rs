@@ -12,6 +12,7 @@ use crate::governance::opentext_side::{RecordRetention, holds_in_force, record_r
 pub async fn record_side(
     ot: &opentext_client::Client,
     node_id: u64,
+    event_statuses: &std::collections::BTreeSet<String>,
 ) -> opentext_client::Result<RecordSide> {
     let id = node_id as i64;
     match ot.get_node(id).await {
@@ -20,7 +21,7 @@ pub async fn record_side(
         Err(e) => return Err(e),
     }
     let holds = holds_in_force(ot, id).await?;
-    let retention = match record_retention(ot, id).await? {
+    let retention = match record_retention(ot, id, event_statuses).await? {
         RecordRetention::Target { target, .. } => Some(target),
         RecordRetention::NoRsi | RecordRetention::Invalid { .. } => None,
     };
