@@ -18,6 +18,7 @@
 pub mod archive;
 pub mod business;
 pub mod declare;
+pub mod disposition;
 pub mod governance;
 pub mod intake;
 pub mod invocation;

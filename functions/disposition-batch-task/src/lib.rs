@@ -1,0 +1,1 @@
+//! The S3 Batch Operations task handler (being built).
