@@ -1,15 +1,15 @@
-//! P4 disposition certificates signed with an asymmetric KMS key: `kms:Sign` over the
-//! certificate's SHA-256 (`MessageType::Digest`, so certificates of any size sign in one
-//! call), and `kms:GetPublicKey` for verifiers.
+//! P4 disposition certificates signed with an asymmetric KMS key: `kms:Sign` with the
+//! certificate's SHA-256 as the (RAW, 32-byte) message, so a certificate of any size signs in
+//! one call, and `kms:GetPublicKey` for verifiers. The signature is over
+//! SHA-256(SHA-256(canonical certificate)); the verifier checks exactly that.
 //!
 //! The algorithm follows the key's spec: ECC_NIST_P256 → ECDSA_SHA_256, RSA_2048/3072/4096
 //! → RSASSA_PSS_SHA_256 (the two [`SigningAlgorithm`]s the offline verifier accepts).
 //!
-//! moto 5.1.22 (the local stack) gets two things wrong, so a signature it makes does not
-//! verify offline (its own `Verify` agrees with it):
-//! - it ignores `MessageType::Digest` and hashes the digest again, so it signs
-//!   SHA-256(SHA-256(certificate)) (moto's docs: "DIGEST is not yet implemented");
-//! - for RSASSA_PSS it uses the maximum salt length, where KMS uses 32 bytes.
+//! Why RAW and not `MessageType::Digest`: moto 5.1.22 (the local stack) ignores DIGEST and
+//! hashes the digest again, so DIGEST signatures would verify against real KMS and not
+//! locally; RAW over the digest means the same bytes to both. moto also uses the maximum
+//! salt length for RSASSA_PSS where KMS uses 32 bytes, so the template's key is ECC_NIST_P256.
 //!
 //! It also leaves `KeySpec` out of GetPublicKey (only the deprecated
 //! `CustomerMasterKeySpec` and the algorithms): hence [`algorithm_for`]'s fallbacks.
@@ -195,7 +195,7 @@ impl CertificateSigner {
             .sign()
             .key_id(&self.key_id)
             .message(Blob::new(canonical.sha256().to_vec()))
-            .message_type(MessageType::Digest)
+            .message_type(MessageType::Raw)
             .signing_algorithm(kms_algorithm(algorithm))
             .send()
             .await

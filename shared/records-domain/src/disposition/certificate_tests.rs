@@ -58,7 +58,7 @@ fn ec_key() -> (EcdsaKeyPair, Vec<u8>) {
 
 fn sign_ec(cert: &DispositionCertificate, key: &EcdsaKeyPair) -> SignedCertificate {
     let canonical = CanonicalCertificate::of(cert).unwrap();
-    let sig = key.sign(&SystemRandom::new(), canonical.bytes()).unwrap();
+    let sig = key.sign(&SystemRandom::new(), canonical.sha256()).unwrap();
     SignedCertificate::seal(
         &canonical,
         sig.as_ref(),
@@ -132,7 +132,7 @@ fn an_rsa_pss_signed_certificate_verifies() {
     key.sign(
         &signature::RSA_PSS_SHA256,
         &SystemRandom::new(),
-        canonical.bytes(),
+        canonical.sha256(),
         &mut sig,
     )
     .unwrap();
@@ -206,11 +206,12 @@ fn another_key_or_a_garbled_signature_fails() {
 }
 
 #[test]
-fn a_signature_over_the_digest_as_a_message_does_not_verify() {
-    // What moto 5.1.22 returns for MessageType DIGEST: it hashes the digest once more.
+fn a_signature_over_the_certificate_bytes_instead_of_its_digest_does_not_verify() {
+    // The scheme is fixed: KMS signs the digest as a RAW message; a signature over anything
+    // else (here the canonical bytes themselves) is refused.
     let (key, spki) = ec_key();
     let canonical = CanonicalCertificate::of(&certificate()).unwrap();
-    let sig = key.sign(&SystemRandom::new(), canonical.sha256()).unwrap();
+    let sig = key.sign(&SystemRandom::new(), canonical.bytes()).unwrap();
     let envelope =
         SignedCertificate::seal(&canonical, sig.as_ref(), "k", SigningAlgorithm::EcdsaSha256)
             .unwrap();

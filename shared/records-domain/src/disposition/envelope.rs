@@ -158,7 +158,8 @@ pub fn verify(
     let algorithm = envelope.signing_algorithm;
     // A key of the wrong type or size fails here too: aws-lc-rs parses it at verify time.
     UnparsedPublicKey::new(algorithm.verifier(), public_key_spki_der)
-        .verify(canonical.bytes(), &signature)
+        // KMS signed the digest as its message (records_aws::certificate_signer).
+        .verify(canonical.sha256(), &signature)
         .map_err(|_| VerifyError::BadSignature {
             algorithm: algorithm.as_str(),
         })?;
