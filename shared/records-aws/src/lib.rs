@@ -16,6 +16,7 @@
 
 pub mod archive_copies;
 pub mod audit_log;
+pub mod batch_operations;
 pub mod business_index;
 pub mod certificate_signer;
 pub mod certificate_store;
