@@ -32,7 +32,26 @@ async fn build() -> anyhow::Result<Deps> {
     )
     .await?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    // P4: both or neither; a half-configured stack would destroy without a certificate.
+    let disposition = match (get("CERTIFICATE_KEY_ID"), get("AUDIT_BUCKET")) {
+        (Some(key), Some(bucket)) if !key.is_empty() && !bucket.is_empty() => {
+            Some(records_workflows::disposition::DispositionDeps {
+                signer: records_aws::certificate_signer::CertificateSigner::new(
+                    aws_sdk_kms::Client::new(&sdk),
+                    &key,
+                ),
+                store: records_aws::certificate_store::CertificateStore::new(
+                    s3.clone(),
+                    bucket,
+                    records_aws::certificate_store::Encryption::Kms { key_id: None },
+                ),
+            })
+        }
+        (None, None) => None,
+        _ => anyhow::bail!("CERTIFICATE_KEY_ID and AUDIT_BUCKET are set together or not at all"),
+    };
     Ok(Deps {
+        disposition,
         objects: S3Objects::new(s3.clone()),
         s3,
         workflow_table: lambda_support::required_env("WORKFLOW_TABLE")?,

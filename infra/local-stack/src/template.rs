@@ -267,6 +267,14 @@ fn scalar(v: &Value, deployed: &Deployed) -> Result<String> {
     if let Some((logical, attr)) = get_att(v) {
         return match attr.as_str() {
             "RoleId" => Ok(local_role_id(&logical)),
+            // A created resource's ARN (queues, tables, buckets, KMS keys).
+            "Arn" => deployed
+                .resources
+                .get(&logical)
+                .map(|r| r.arn.clone())
+                .with_context(|| {
+                    format!("!GetAtt {logical}.Arn: {logical} was not created locally")
+                }),
             _ => bail!("cannot resolve !GetAtt {logical}.{attr} locally"),
         };
     }

@@ -404,6 +404,31 @@ impl S3Objects {
         )))
     }
 
+    /// Deletes one version for good (`DeleteObject` with its version id: no delete marker).
+    /// A version already gone counts as deleted; Object Lock refusals come back as errors.
+    pub async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<(), S3Error> {
+        match self
+            .client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .version_id(version_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => match classify("DeleteObject", bucket, key, Some(version_id), e) {
+                S3Error::NotFound { .. } => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
     /// Sets `ours` on the version, keeping every other tag the owner set. S3 replaces the
     /// whole tag set on PutObjectTagging, so this reads, merges and writes.
     pub async fn merge_tags(

@@ -34,10 +34,15 @@ pub enum LifecycleEventType {
     /// The disposition review set a status on the record.
     #[serde(rename = "disposition.status_changed")]
     DispositionStatusChanged,
+    /// P4: a disposition review approved records for destruction. `node_id` is the RM
+    /// disposition search; `data.qdate` names its snapshot (optional `data.dry_run`,
+    /// `data.reviewer`).
+    #[serde(rename = "disposition.approved")]
+    DispositionApproved,
 }
 
 impl LifecycleEventType {
-    pub const ALL: [LifecycleEventType; 7] = [
+    pub const ALL: [LifecycleEventType; 8] = [
         LifecycleEventType::RecordStatusChanged,
         LifecycleEventType::NodeMoved,
         LifecycleEventType::VersionAdded,
@@ -45,6 +50,7 @@ impl LifecycleEventType {
         LifecycleEventType::HoldRemoved,
         LifecycleEventType::RetentionChanged,
         LifecycleEventType::DispositionStatusChanged,
+        LifecycleEventType::DispositionApproved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +62,7 @@ impl LifecycleEventType {
             LifecycleEventType::HoldRemoved => "hold.removed",
             LifecycleEventType::RetentionChanged => "retention.changed",
             LifecycleEventType::DispositionStatusChanged => "disposition.status_changed",
+            LifecycleEventType::DispositionApproved => "disposition.approved",
         }
     }
 
@@ -68,6 +75,7 @@ impl LifecycleEventType {
             LifecycleEventType::HoldApplied | LifecycleEventType::HoldRemoved => &["hold_id"],
             LifecycleEventType::RetentionChanged => &[],
             LifecycleEventType::DispositionStatusChanged => &["status"],
+            LifecycleEventType::DispositionApproved => &["qdate"],
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct Deps {
     pub actor: Actor,
     pub archive: archive::ArchiveConfig,
     pub governance: governance::GovernanceConfig,
+    /// P4 certified destruction (None: the stack has no signing key or audit bucket).
+    pub disposition: Option<crate::disposition::DispositionDeps>,
     pub concurrency: usize,
     pub crash: CrashPoints,
 }
@@ -68,5 +70,6 @@ pub async fn dispatch(
         T::HoldApplied | T::RetentionChanged | T::DispositionStatusChanged | T::VersionAdded => {
             governance::on_event(deps, event, inv).await
         }
+        T::DispositionApproved => crate::disposition::on_approved(deps, event, inv).await,
     }
 }

@@ -37,9 +37,37 @@ impl Template {
             .await?;
         self.ssm_parameters(&aws_sdk_ssm::Client::new(sdk), prefix, &mut out)
             .await?;
+        self.kms_keys(&aws_sdk_kms::Client::new(sdk), &mut out)
+            .await?;
         self.buckets(&crate::s3_client(sdk), prefix, &mut out)
             .await?;
         Ok(out)
+    }
+
+    /// Asymmetric (and symmetric) KMS keys with the template's spec and usage.
+    async fn kms_keys(&self, kms: &aws_sdk_kms::Client, out: &mut Deployed) -> Result<()> {
+        for (logical, _, props) in self.resources().filter(|(_, t, _)| *t == "AWS::KMS::Key") {
+            let spec = props.get("KeySpec").and_then(Value::as_str);
+            let usage = props.get("KeyUsage").and_then(Value::as_str);
+            let key = kms
+                .create_key()
+                .description(format!("{logical} (local stack)"))
+                .set_key_spec(spec.map(aws_sdk_kms::types::KeySpec::from))
+                .set_key_usage(usage.map(aws_sdk_kms::types::KeyUsageType::from))
+                .send()
+                .await
+                .with_context(|| format!("creating KMS key {logical}"))?;
+            let meta = key.key_metadata().context("key metadata")?;
+            out.resources.insert(
+                logical.to_string(),
+                Physical {
+                    kind: "AWS::KMS::Key".into(),
+                    arn: meta.arn().unwrap_or(meta.key_id()).to_string(),
+                    reference: meta.key_id().to_string(),
+                },
+            );
+        }
+        Ok(())
     }
 
     async fn queues(
@@ -238,6 +266,40 @@ impl Template {
                     )
                     .send()
                     .await?;
+            }
+            if let Some(rule) = props
+                .get("ObjectLockConfiguration")
+                .and_then(|c| c.get("Rule"))
+                .and_then(|r| r.get("DefaultRetention"))
+            {
+                let mut retention = aws_sdk_s3::types::DefaultRetention::builder().mode(
+                    aws_sdk_s3::types::ObjectLockRetentionMode::from(
+                        rule.get("Mode")
+                            .and_then(Value::as_str)
+                            .unwrap_or("COMPLIANCE"),
+                    ),
+                );
+                if let Some(y) = rule.get("Years") {
+                    retention = retention.years(scalar(y, out)?.parse()?);
+                }
+                if let Some(d) = rule.get("Days") {
+                    retention = retention.days(scalar(d, out)?.parse()?);
+                }
+                s3.put_object_lock_configuration()
+                    .bucket(&name)
+                    .object_lock_configuration(
+                        aws_sdk_s3::types::ObjectLockConfiguration::builder()
+                            .object_lock_enabled(aws_sdk_s3::types::ObjectLockEnabled::Enabled)
+                            .rule(
+                                aws_sdk_s3::types::ObjectLockRule::builder()
+                                    .default_retention(retention.build())
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .with_context(|| format!("default retention on {name}"))?;
             }
             let mut configs = Vec::new();
             let queue_configs = props

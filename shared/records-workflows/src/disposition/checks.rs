@@ -48,7 +48,10 @@ pub async fn inputs_for(
     }
     Ok(DispositionInputs {
         node_id,
-        holds_in_force: holds.into_iter().filter_map(|h| u64::try_from(h).ok()).collect(),
+        holds_in_force: holds
+            .into_iter()
+            .filter_map(|h| u64::try_from(h).ok())
+            .collect(),
         disposition_date,
         versions: states,
         now,
