@@ -58,6 +58,16 @@ async fn build() -> anyhow::Result<(Poller, PolicyHandle, Vec<u64>)> {
             lambda_support::required_env("LIFECYCLE_QUEUE_URL")?,
         ),
         watch: Watch::from_policy(&policy.get(), archive_folders.iter().copied()),
+        disposition_searches: std::env::var("DISPOSITION_SEARCH_IDS")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                s.trim()
+                    .parse::<u64>()
+                    .map_err(|_| anyhow::anyhow!("DISPOSITION_SEARCH_IDS: {s:?} is not a node id"))
+            })
+            .collect::<anyhow::Result<_>>()?,
     };
     Ok((poller, policy, archive_folders))
 }

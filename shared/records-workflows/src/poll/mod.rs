@@ -8,6 +8,9 @@
 //! the change ([`records_domain::poll`]), and each id is claimed in DynamoDB before it is sent,
 //! so overlapping runs and reruns send it once.
 
+mod disposition;
+pub use disposition::approved_event;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -71,6 +74,8 @@ pub struct Poller {
     pub claims: WorkflowStore,
     pub queue: records_aws::lifecycle_queue::LifecycleQueue,
     pub watch: Watch,
+    /// P4: RM disposition searches whose completed reviews are acted on.
+    pub disposition_searches: Vec<u64>,
 }
 
 /// What one run did.
@@ -128,6 +133,7 @@ impl Poller {
                 }
             }
         }
+        self.poll_dispositions(run_id, &mut report).await;
         report
     }
 
