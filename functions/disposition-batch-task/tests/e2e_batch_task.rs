@@ -23,13 +23,7 @@ use test_support::stack::OptionsExt;
 const BATCH: &str = "disp-2026-0042";
 
 async fn stack() -> Stack {
-    let template =
-        std::fs::read_to_string(local_stack::workspace_root().join("template.yaml")).unwrap();
-    let logical = if template.contains("DispositionBatchTaskFunction:") {
-        "DispositionBatchTaskFunction"
-    } else {
-        "ReconcilerFunction"
-    };
+    let logical = "DispositionBatchTaskFunction";
     let policy = test_support::policy::policy(&[test_support::policy::FINANCE]);
     test_support::stack::start(
         StackOptions::new(env!("CARGO_BIN_EXE_disposition-batch-task"), logical)

@@ -14,10 +14,13 @@ fn yaml_text(v: &Value) -> String {
 }
 
 /// The functions whose code reads the records policy (their `main.rs` load it).
-const POLICY_READERS: [&str; 3] = [
+const POLICY_READERS: [&str; 5] = [
     "DeclareFunction",
     "LifecycleWorkerFunction",
     "EventPollerFunction",
+    // Their business events say which RM statuses mean an event-based retention started.
+    "ReconcilerFunction",
+    "DispositionBatchTaskFunction",
 ];
 
 #[test]

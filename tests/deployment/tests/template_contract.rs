@@ -149,11 +149,42 @@ fn function_policies_are_least_privilege() {
             !policies.contains("dynamodb:DeleteItem"),
             "{name} cannot delete workflow or audit items"
         );
+        // P4's disposers may delete governed versions (by version id, after their checks);
+        // nobody else deletes, and nobody deletes anything but governed versions.
+        let disposer = DISPOSERS.contains(&name);
+        if disposer {
+            let statement = statement_with(&f["Policies"], "s3:DeleteObjectVersion")
+                .unwrap_or_else(|| panic!("{name} disposes: grants s3:DeleteObjectVersion"));
+            let resources = yaml_text(&statement["Resource"]);
+            assert!(
+                resources.contains("-governed-")
+                    && !resources.contains("-archive-")
+                    && !resources.contains("-audit-"),
+                "{name} deletes governed versions only: {resources}"
+            );
+        }
+        let deletes = policies.matches("s3:DeleteObject").count();
         assert!(
-            !policies.contains("s3:DeleteObject"),
-            "{name} cannot delete governed objects"
+            deletes == usize::from(disposer),
+            "{name}: s3:DeleteObject* granted {deletes} times"
+        );
+        assert!(
+            !policies.contains("s3:BypassGovernanceRetention") || policies.contains("Effect: Deny"),
+            "{name} never bypasses governance retention"
         );
     }
+}
+
+/// The functions that destroy S3 content on approved disposition (P4).
+const DISPOSERS: [&str; 2] = ["LifecycleWorkerFunction", "DispositionBatchTaskFunction"];
+
+/// The first policy statement (under `Policies[].Statement[]`) granting `action`.
+fn statement_with<'a>(policies: &'a Value, action: &str) -> Option<&'a Value> {
+    policies.as_sequence()?.iter().find_map(|doc| {
+        doc["Statement"].as_sequence()?.iter().find(|st| {
+            st["Effect"].as_str() == Some("Allow") && yaml_text(&st["Action"]).contains(action)
+        })
+    })
 }
 
 #[test]
@@ -205,11 +236,14 @@ fn archive_copies_are_locked_and_the_worker_can_neither_delete_nor_bypass_them()
     let policies = yaml_text(&worker["Policies"]);
     for forbidden in [
         "s3:BypassGovernanceRetention",
-        "s3:DeleteObjectVersion",
         "s3:PutBucketObjectLockConfiguration",
     ] {
         assert!(!policies.contains(forbidden), "worker grants {forbidden}");
     }
+    // It deletes governed versions on approved disposition (P4), never archive copies.
+    let delete = statement_with(&worker["Policies"], "s3:DeleteObjectVersion")
+        .expect("the worker disposes governed versions");
+    assert!(!yaml_text(&delete["Resource"]).contains("-archive-"));
     assert!(policies.contains("-archive-${AWS::AccountId}-${AWS::Region}/*"));
 }
 

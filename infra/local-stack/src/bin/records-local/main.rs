@@ -4,6 +4,7 @@
 //! sample files; prints what became of each; then keeps declaring new uploads until Ctrl-C.
 
 mod lifecycle;
+mod p4;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -94,6 +95,7 @@ async fn main() -> Result<()> {
     stack.drain(30).await?;
     print_outcomes(&stack, &bucket, &versions).await?;
     lifecycle::run(&stack).await?;
+    p4::run(&stack).await?;
 
     print_where_next(&stack, &root, &bucket);
     watch_queue(&stack).await?;
