@@ -365,3 +365,61 @@ async fn a_tampered_certificate_fails_verification() {
     one_byte.certificate["records"][0]["name"] = format!("{name}x").into();
     assert!(verify(&one_byte, &key).is_err(), "one more byte fails");
 }
+
+#[tokio::test]
+async fn a_hold_placed_between_a_crash_and_the_rerun_keeps_the_rest_and_certifies_what_went() {
+    use test_support::stack::OptionsExt;
+    let mut stack = test_support::stack::start(
+        options().with_env(&[("RECORDS_BRIDGE_FAULT_CRASH_AFTER", "disposition-delete")]),
+    )
+    .await;
+    let (node, versions) = expired_record(&stack, "late-hold-2010", 2).await;
+    let qdate = approved_snapshot(&stack, &[node], "2026-12-01T14:00:00").await;
+    test_support::queue::send(
+        &stack,
+        "LifecycleQueue",
+        &approved("disp-late-hold", &qdate, false).to_string(),
+    )
+    .await;
+    stack.poll().await.expect("poll");
+    // A records manager places a hold before the rerun.
+    opentext(&stack)
+        .apply_hold(node as i64, 6100)
+        .await
+        .unwrap();
+    stack
+        .restart_function(std::collections::BTreeMap::from([(
+            "RECORDS_BRIDGE_FAULT_CRASH_AFTER".to_string(),
+            String::new(),
+        )]))
+        .await
+        .expect("restart without the crash");
+    stack.drain(20).await.expect("drain");
+    let mut remaining = 0;
+    for v in &versions {
+        if !gone(&stack, v).await {
+            remaining += 1;
+        }
+    }
+    assert_eq!(
+        remaining, 1,
+        "the version not yet deleted stays under the hold"
+    );
+    let certs = certificates(&stack).await;
+    assert_eq!(certs.len(), 1);
+    let cert = verify(&certs[0].1, &public_key(&stack).await)
+        .unwrap()
+        .certificate;
+    assert_eq!(cert.records.len(), 1, "what went is certified");
+    assert_eq!(cert.records[0].versions.len(), 1);
+    assert!(matches!(
+        cert.records[0].versions[0].disposal,
+        VersionDisposal::Deleted { .. }
+    ));
+    assert_eq!(cert.refused.len(), 1, "the rest is refused with its reason");
+    assert!(
+        serde_json::to_string(&cert.refused[0])
+            .unwrap()
+            .contains("opentext_hold")
+    );
+}

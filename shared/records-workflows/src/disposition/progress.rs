@@ -29,6 +29,12 @@ pub enum RecordOutcome {
     Refused {
         reasons: Vec<RefusalNote>,
     },
+    /// A rerun found a hold (or retention) that was not there when some versions were
+    /// deleted: those stay certified as deleted, the rest are refused with the reasons.
+    PartlyDestroyed {
+        certified: CertifiedRecord,
+        reasons: Vec<RefusalNote>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +70,14 @@ impl DispositionProgress {
                     name: r.name.clone(),
                     reasons: reasons.clone(),
                 }),
+                Some(RecordOutcome::PartlyDestroyed { certified, reasons }) => {
+                    records.push(certified.clone());
+                    refused.push(RefusedRecord {
+                        node_id: r.node_id,
+                        name: r.name.clone(),
+                        reasons: reasons.clone(),
+                    });
+                }
                 None => {}
             }
         }

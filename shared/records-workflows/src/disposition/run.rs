@@ -201,8 +201,24 @@ impl Run<'_> {
                     let text: Vec<String> = notes.iter().map(|n| n.message.clone()).collect();
                     self.audit(record.node_id, None, Outcome::Denied, &text.join("; "))
                         .await?;
-                    self.outcomes()
-                        .insert(record.node_id, RecordOutcome::Refused { reasons: notes });
+                    let outcome = match self.outcomes().remove(&record.node_id) {
+                        // Deleted before the hold came: certified as deleted, the rest refused.
+                        Some(RecordOutcome::Destroyed(mut certified)) => {
+                            certified
+                                .versions
+                                .retain(|v| v.disposal != VersionDisposal::WouldDelete);
+                            if certified.versions.is_empty() {
+                                RecordOutcome::Refused { reasons: notes }
+                            } else {
+                                RecordOutcome::PartlyDestroyed {
+                                    certified,
+                                    reasons: notes,
+                                }
+                            }
+                        }
+                        _ => RecordOutcome::Refused { reasons: notes },
+                    };
+                    self.outcomes().insert(record.node_id, outcome);
                     self.save(states::DISPOSING).await?;
                 }
                 DispositionDecision::Destroy {
@@ -229,7 +245,7 @@ impl Run<'_> {
             .as_ref()
             .and_then(|p| p.outcomes.get(&node_id))
         {
-            Some(RecordOutcome::Refused { .. }) => true,
+            Some(RecordOutcome::Refused { .. } | RecordOutcome::PartlyDestroyed { .. }) => true,
             Some(RecordOutcome::Destroyed(c)) => c
                 .versions
                 .iter()
@@ -387,7 +403,13 @@ impl Run<'_> {
                     matches!(
                         (progress.outcomes.get(&r.node_id), destroyed),
                         (Some(RecordOutcome::Destroyed(_)), true)
-                            | (Some(RecordOutcome::Refused { .. }), false)
+                            | (
+                                Some(
+                                    RecordOutcome::Refused { .. }
+                                        | RecordOutcome::PartlyDestroyed { .. }
+                                ),
+                                false
+                            )
                     )
                 })
                 .map(|r| DispositionItemRef {
@@ -398,7 +420,10 @@ impl Run<'_> {
         };
         for item in refs(false) {
             let reasons = match progress.outcomes.get(&(item.id as u64)) {
-                Some(RecordOutcome::Refused { reasons }) => reasons
+                Some(
+                    RecordOutcome::Refused { reasons }
+                    | RecordOutcome::PartlyDestroyed { reasons, .. },
+                ) => reasons
                     .iter()
                     .map(|n| n.message.clone())
                     .collect::<Vec<_>>()
