@@ -105,7 +105,7 @@ async fn public_key(stack: &Stack) -> Vec<u8> {
     let kms = aws_sdk_kms::Client::new(&stack.sdk);
     records_aws::certificate_signer::CertificateSigner::new(
         kms,
-        &stack.resource("CertificateSigningKey"),
+        stack.resource("CertificateSigningKey"),
     )
     .public_key()
     .await
