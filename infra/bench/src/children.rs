@@ -20,17 +20,29 @@ pub(crate) async fn run_child(args: &[String]) -> Result<Value> {
 }
 
 pub(crate) async fn baseline_s3_read(stack: &Stack, obj: &Object) -> Result<Baseline> {
-    let args = vec![
+    let bucket = stack.resource("GovernedBucket");
+    s3_read_in_child(stack.moto.endpoint(), &bucket, obj, Some(&obj.version_id)).await
+}
+
+/// (a): `obj` read from the S3 at `endpoint` by a child process, its byte count checked.
+pub(crate) async fn s3_read_in_child(
+    endpoint: &str,
+    bucket: &str,
+    obj: &Object,
+    version_id: Option<&str>,
+) -> Result<Baseline> {
+    let mut args = vec![
         "s3-read".to_string(),
         "--endpoint".into(),
-        stack.moto.endpoint().to_string(),
+        endpoint.to_string(),
         "--bucket".into(),
-        stack.resource("GovernedBucket"),
+        bucket.to_string(),
         "--key".into(),
         obj.key.clone(),
-        "--version-id".into(),
-        obj.version_id.clone(),
     ];
+    if let Some(v) = version_id {
+        args.extend(["--version-id".into(), v.to_string()]);
+    }
     let v = run_child(&args).await?;
     ensure!(
         v["bytes"].as_u64() == Some(obj.size),

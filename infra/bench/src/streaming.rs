@@ -246,27 +246,7 @@ async fn content_path(stack: &Stack, server: &S3sFs, obj: &Object, run: usize) -
 }
 
 async fn s3s_read(server: &S3sFs, obj: &Object) -> Result<Baseline> {
-    let args = vec![
-        "s3-read".to_string(),
-        "--endpoint".into(),
-        server.endpoint.clone(),
-        "--bucket".into(),
-        STREAMING_BUCKET.into(),
-        "--key".into(),
-        obj.key.clone(),
-    ];
-    let v = run_child(&args).await?;
-    ensure!(
-        v["bytes"].as_u64() == Some(obj.size),
-        "s3s-fs read gave {} bytes, expected {}",
-        v["bytes"],
-        obj.size
-    );
-    Ok(Baseline {
-        secs: v["secs"].as_f64().unwrap_or(0.0),
-        first_byte_secs: v["first_byte_secs"].as_f64().unwrap_or(0.0),
-        hwm: v["vmhwm_bytes"].as_u64().unwrap_or(0),
-    })
+    s3_read_in_child(&server.endpoint, STREAMING_BUCKET, obj, None).await
 }
 
 fn print_streaming(rows: &[StreamingRow]) {

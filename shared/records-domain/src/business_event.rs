@@ -11,7 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::lifecycle::MAX_EVENT_ID_LEN;
+use crate::lifecycle::{EVENT_ID_RULE, is_event_id};
 
 /// Version of the business event contract.
 pub const BUSINESS_EVENT_SCHEMA: u32 = 1;
@@ -147,17 +147,8 @@ impl BusinessEvent {
                 ),
             ));
         }
-        let id_ok = !self.event_id.is_empty()
-            && self.event_id.len() <= MAX_EVENT_ID_LEN
-            && self
-                .event_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-        if !id_ok {
-            return Err(field(
-                "event_id",
-                format!("1..={MAX_EVENT_ID_LEN} characters of A-Z a-z 0-9 - _ . :"),
-            ));
+        if !is_event_id(&self.event_id) {
+            return Err(field("event_id", EVENT_ID_RULE));
         }
         if !is_event_type(&self.event_type) {
             return Err(field(

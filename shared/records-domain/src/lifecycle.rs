@@ -9,6 +9,18 @@ use serde::{Deserialize, Serialize};
 pub const LIFECYCLE_SCHEMA: u32 = 1;
 /// Longest accepted event id.
 pub const MAX_EVENT_ID_LEN: usize = 128;
+/// What an event id may be (lifecycle and business events alike), as said to senders.
+pub const EVENT_ID_RULE: &str = "1..=128 characters of A-Z a-z 0-9 - _ . :";
+
+/// An event id: 1..=[`MAX_EVENT_ID_LEN`] of `A-Z a-z 0-9 - _ . :` (it becomes a DynamoDB
+/// key and an audit detail, so nothing that needs escaping).
+pub fn is_event_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_EVENT_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
 
 /// What happened in OpenText.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -159,17 +171,8 @@ impl LifecycleEvent {
                 ),
             ));
         }
-        let id_ok = !self.event_id.is_empty()
-            && self.event_id.len() <= MAX_EVENT_ID_LEN
-            && self
-                .event_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-        if !id_ok {
-            return Err(field(
-                "event_id",
-                format!("1..={MAX_EVENT_ID_LEN} characters of A-Z a-z 0-9 - _ . :"),
-            ));
+        if !is_event_id(&self.event_id) {
+            return Err(field("event_id", EVENT_ID_RULE));
         }
         if self.node_id == 0 {
             return Err(field("node_id", "must be a positive node id"));

@@ -20,6 +20,7 @@
 //! in the signed document) and deletes and reports nothing.
 
 pub mod checks;
+mod opentext_report;
 mod progress;
 mod run;
 

@@ -1,6 +1,6 @@
 //! One disposition batch's steps, each saved before the next (see the module above).
 
-use opentext_client::model::{DispositionItemRef, ReviewChange, ReviewDecision, SnapshotDate};
+use opentext_client::model::SnapshotDate;
 use records_aws::links::{LinkStore, LinkedVersion};
 use records_aws::object_lock::ObjectLock;
 use records_aws::workflow_store::WorkflowStore;
@@ -52,13 +52,13 @@ pub(crate) struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn ot(&self) -> opentext_client::Client {
+    pub(super) fn ot(&self) -> opentext_client::Client {
         self.deps
             .opentext
             .with_deadline(self.inv.opentext_deadline())
     }
 
-    fn snapshot_date(&self) -> SnapshotDate {
+    pub(super) fn snapshot_date(&self) -> SnapshotDate {
         SnapshotDate::parse_in(self.qdate.clone(), self.deps.opentext.time_zone())
     }
 
@@ -384,70 +384,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Destroyed records: OpenText performs their disposition action (the content is gone;
-    /// the record follows its RSI). Refused ones: rejected in the review with the reason.
-    async fn report_back(&mut self) -> Result<(), StepError> {
-        let progress = self.progress.as_ref().expect("frozen");
-        if progress.reported {
-            return Ok(());
-        }
-        let ot = self.ot();
-        let me = ot.whoami().await.map_err(StepError::from)?;
-        let search = self.event.node_id as i64;
-        let qdate = self.snapshot_date();
-        let refs = |destroyed: bool| -> Vec<DispositionItemRef> {
-            progress
-                .records
-                .iter()
-                .filter(|r| {
-                    matches!(
-                        (progress.outcomes.get(&r.node_id), destroyed),
-                        (Some(RecordOutcome::Destroyed(_)), true)
-                            | (
-                                Some(
-                                    RecordOutcome::Refused { .. }
-                                        | RecordOutcome::PartlyDestroyed { .. }
-                                ),
-                                false
-                            )
-                    )
-                })
-                .map(|r| DispositionItemRef {
-                    id: r.node_id as i64,
-                    stage_count: r.stage_count,
-                })
-                .collect()
-        };
-        for item in refs(false) {
-            let reasons = match progress.outcomes.get(&(item.id as u64)) {
-                Some(
-                    RecordOutcome::Refused { reasons }
-                    | RecordOutcome::PartlyDestroyed { reasons, .. },
-                ) => reasons
-                    .iter()
-                    .map(|n| n.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                _ => continue,
-            };
-            let mut change = ReviewChange::new(ReviewDecision::Rejected);
-            change.comment = Some(format!(
-                "records-bridge did not destroy the S3 content: {reasons} (certificate {})",
-                self.certificate_id
-            ));
-            ot.change_review_decision(me.id, search, &qdate, std::slice::from_ref(&item), &change)
-                .await
-                .map_err(StepError::from)?;
-        }
-        let destroyed = refs(true);
-        ot.perform_disposition_actions(me.id, search, &qdate, &destroyed)
-            .await
-            .map_err(StepError::from)?;
-        self.progress.as_mut().expect("frozen").reported = true;
-        self.save(states::CERTIFIED).await
-    }
-
-    async fn save(&mut self, to: &str) -> Result<(), StepError> {
+    pub(super) async fn save(&mut self, to: &str) -> Result<(), StepError> {
         let detail = self
             .progress
             .as_ref()
