@@ -69,6 +69,25 @@ impl Client {
         Ok(token_of(&v))
     }
 
+    /// [`Client::update_record_details`] under the record's current `rm_metadataToken`, read
+    /// first; a stale one (another writer changed the record in between) earns one fresh
+    /// read and retry, then the [`crate::Error::Conflict`] is the caller's.
+    pub async fn update_record_details_now(&self, id: i64, details: &RecordUpdate) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            let token = self
+                .rm_classifications(id)
+                .await?
+                .rm_metadata_token
+                .unwrap_or_default();
+            match self.update_record_details(id, &token, details).await {
+                Ok(_) => return Ok(()),
+                Err(crate::Error::Conflict { .. }) if attempt == 0 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Declares the node under RM classification `class_id` with `details`, or updates its
     /// record details when it carries that classification already (safe to repeat). The
     /// `rm_metadataToken` is read first; a stale one (the record was edited meanwhile) earns

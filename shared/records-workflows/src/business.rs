@@ -127,21 +127,11 @@ async fn set_record_details(
         status_date: rule.status.as_ref().map(|_| date.clone()),
         ..Default::default()
     };
-    let ot = deps.opentext.with_deadline(inv.opentext_deadline());
-    let id = node_id as i64;
-    for attempt in 0..2 {
-        let token = ot
-            .rm_classifications(id)
-            .await
-            .map_err(StepError::from)?
-            .rm_metadata_token
-            .unwrap_or_default();
-        match ot.update_record_details(id, &token, &update).await {
-            Ok(_) => break,
-            Err(opentext_client::Error::Conflict { .. }) if attempt == 0 => continue,
-            Err(e) => return Err(StepError::from(e)),
-        }
-    }
+    deps.opentext
+        .with_deadline(inv.opentext_deadline())
+        .update_record_details_now(node_id as i64, &update)
+        .await
+        .map_err(StepError::from)?;
     let what = match &rule.status {
         Some(s) => format!("record date {date}, status {s}"),
         None => format!("record date {date}"),

@@ -111,20 +111,7 @@ pub(crate) async fn locate(run: &mut Run<'_>) -> Result<(), StepError> {
             storage: Some(code.clone()),
             ..Default::default()
         };
-        // One re-read when another writer changed the record in between (stale token).
-        for attempt in 0..2 {
-            let token = run
-                .ot
-                .rm_classifications(id)
-                .await?
-                .rm_metadata_token
-                .unwrap_or_default();
-            match run.ot.update_record_details(id, &token, &update).await {
-                Ok(_) => break,
-                Err(opentext_client::Error::Conflict { .. }) if attempt == 0 => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
+        run.ot.update_record_details_now(id, &update).await?;
     }
     Ok(())
 }

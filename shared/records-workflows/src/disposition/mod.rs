@@ -48,12 +48,7 @@ pub const DESTROYING_ACTIONS: [i64; 2] = [32, 12];
 /// The batch's certificate id: the search and its snapshot (`disp-7100-20261201T093000`);
 /// a dry run's draft carries its event id, so every dry run is a draft of its own.
 pub fn certificate_id(search_id: u64, qdate: &str, dry_run_event: Option<&str>) -> String {
-    let digits: String = qdate
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(32)
-        .collect();
-    let mut id = format!("disp-{search_id}-{digits}");
+    let mut id = format!("disp-{search_id}-{}", snapshot_stamp(qdate));
     if let Some(event_id) = dry_run_event {
         let tail: String = event_id
             .chars()
@@ -70,6 +65,16 @@ pub fn certificate_id(search_id: u64, qdate: &str, dry_run_event: Option<&str>) 
         id.push_str(&tail);
     }
     id
+}
+
+/// A snapshot's date as an id part (`2026-12-01T09:30:00` → `20261201T093000`): the same
+/// for the batch's certificate and the poller's event, whatever form the server wrote.
+pub fn snapshot_stamp(qdate: &str) -> String {
+    qdate
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(32)
+        .collect()
 }
 
 pub async fn on_approved(

@@ -7,7 +7,7 @@ use records_domain::lifecycle::{EventSource, LIFECYCLE_SCHEMA, LifecycleActor};
 use records_domain::{LifecycleEvent, LifecycleEventType};
 
 use super::{PollError, Poller, RunReport, Sent};
-use crate::disposition::DESTROYING_ACTIONS;
+use crate::disposition::{DESTROYING_ACTIONS, snapshot_stamp};
 
 impl Poller {
     pub(super) async fn poll_dispositions(&self, run_id: &str, report: &mut RunReport) {
@@ -60,11 +60,7 @@ impl Poller {
 
 /// The event for one snapshot: its id made of the search and the snapshot's date.
 pub fn approved_event(search: u64, qdate: &str) -> LifecycleEvent {
-    let stamp: String = qdate
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(32)
-        .collect();
+    let stamp = snapshot_stamp(qdate);
     LifecycleEvent {
         schema: LIFECYCLE_SCHEMA,
         event_id: format!("poll:disposition:{search}:{stamp}"),
