@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use records_aws::batch_operations::{
-    self, RESULT_ALREADY_GONE, RESULT_DELETED, RESULT_REFUSED_PREFIX,
+    self, RESULT_ALREADY_GONE, RESULT_REFUSED_PREFIX,
 };
 use records_domain::ObjectVersion;
 use records_domain::disposition::{DispositionDecision, decide};
@@ -114,7 +114,10 @@ async fn decided(
         }
         DispositionDecision::Destroy { .. } => {
             match batch_operations::delete_version(&deps.s3, version).await {
-                Ok(()) => Done::new(ResultCode::Succeeded, RESULT_DELETED),
+                Ok(()) => Done::new(
+                    ResultCode::Succeeded,
+                    batch_operations::deleted_result(OffsetDateTime::now_utc()),
+                ),
                 Err(records_aws::s3_objects::S3Error::NotFound { .. }) => {
                     Done::new(ResultCode::Succeeded, RESULT_ALREADY_GONE)
                 }

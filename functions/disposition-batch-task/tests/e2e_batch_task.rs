@@ -2,9 +2,6 @@
 //! Operations invocations (schema 2.0, as AWS documents them) against moto and the
 //! OpenText simulator. Records are created in the simulator, their versions put in the
 //! governed bucket and written as batch items, as the disposition workflow does first.
-//!
-//! Until `template-fragment.yaml` is merged into `template.yaml`, the function runs with
-//! the reconciler's environment (the same variables: tables, secret, base URL, policy).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,10 +107,17 @@ fn result(resp: &Value, id: &str) -> (String, String) {
         .iter()
         .find(|r| r["taskId"] == id)
         .unwrap_or_else(|| panic!("no result for {id}: {resp}"));
-    (
-        r["resultCode"].as_str().unwrap().into(),
-        r["resultString"].as_str().unwrap().into(),
-    )
+    let text = r["resultString"].as_str().unwrap();
+    // A deletion names its time (`deleted at <RFC 3339>`) for the certificate.
+    let text = match text.strip_prefix("deleted at ") {
+        Some(at) => {
+            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                .unwrap_or_else(|e| panic!("deletion time {at:?}: {e}"));
+            "deleted"
+        }
+        None => text,
+    };
+    (r["resultCode"].as_str().unwrap().into(), text.into())
 }
 
 async fn exists(stack: &Stack, v: &ObjectVersion) -> bool {

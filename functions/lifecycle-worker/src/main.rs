@@ -5,6 +5,7 @@ use records_aws::{audit_log::AuditLog, s3_objects::S3Objects};
 use records_domain::{Actor, ActorKind};
 use records_workflows::lifecycle::Deps;
 use records_workflows::runner::CrashPoints;
+use records_workflows::disposition::{DispositionJobs, JobsConfig};
 use records_workflows::{archive, governance};
 
 #[tokio::main]
@@ -35,7 +36,23 @@ async fn build() -> anyhow::Result<Deps> {
     // P4: both or neither; a half-configured stack would destroy without a certificate.
     let disposition = match (get("CERTIFICATE_KEY_ID"), get("AUDIT_BUCKET")) {
         (Some(key), Some(bucket)) if !key.is_empty() && !bucket.is_empty() => {
+            let jobs = match JobsConfig::from_env(&get).map_err(anyhow::Error::msg)? {
+                None => None,
+                Some(config) => Some(DispositionJobs {
+                    config,
+                    control: records_aws::config::s3control_client(&sdk),
+                    items: records_aws::batch_operations::BatchItems::new(
+                        dynamodb.clone(),
+                        lambda_support::required_env("WORKFLOW_TABLE")?,
+                    ),
+                    follow_up: records_aws::lifecycle_queue::LifecycleQueue::new(
+                        aws_sdk_sqs::Client::new(&sdk),
+                        lambda_support::required_env("LIFECYCLE_QUEUE_URL")?,
+                    ),
+                }),
+            };
             Some(records_workflows::disposition::DispositionDeps {
+                jobs,
                 signer: records_aws::certificate_signer::CertificateSigner::new(
                     aws_sdk_kms::Client::new(&sdk),
                     &key,

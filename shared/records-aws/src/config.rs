@@ -98,6 +98,39 @@ pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
+/// An S3 Control client (P4's Batch Operations jobs). S3 Control's endpoint rules put the
+/// account id in front of the host (`<account>.s3-control.<region>.amazonaws.com`); an
+/// explicit `AWS_ENDPOINT_URL_S3_CONTROL` is used as given instead, because a private or
+/// local S3 Control endpoint (the local stack's) is one host for every account and
+/// `<account>.127.0.0.1` resolves nowhere.
+pub fn s3control_client(sdk: &SdkConfig) -> aws_sdk_s3control::Client {
+    let mut conf = aws_sdk_s3control::config::Builder::from(sdk);
+    if let Some(url) = std::env::var("AWS_ENDPOINT_URL_S3_CONTROL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        conf = conf.endpoint_resolver(VerbatimEndpoint(url));
+    }
+    aws_sdk_s3control::Client::from_conf(conf.build())
+}
+
+/// Resolves every S3 Control operation to one URL, without the account host prefix.
+#[derive(Debug, Clone)]
+pub struct VerbatimEndpoint(pub String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for VerbatimEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
+            aws_smithy_types::endpoint::Endpoint::builder()
+                .url(self.0.trim_end_matches('/').to_string())
+                .build(),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

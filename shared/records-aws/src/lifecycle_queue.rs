@@ -21,10 +21,21 @@ impl LifecycleQueue {
 
     /// Sends one message body (a serialised lifecycle event).
     pub async fn send(&self, body: String) -> Result<(), QueueError> {
+        self.send_delayed(body, std::time::Duration::ZERO).await
+    }
+
+    /// Sends one message that becomes visible only after `delay` (SQS allows up to 15
+    /// minutes; longer is cut to that): a workflow's own "look again later".
+    pub async fn send_delayed(
+        &self,
+        body: String,
+        delay: std::time::Duration,
+    ) -> Result<(), QueueError> {
         self.client
             .send_message()
             .queue_url(&self.url)
             .message_body(body)
+            .delay_seconds(delay.as_secs().min(900) as i32)
             .send()
             .await
             .map(|_| ())

@@ -131,22 +131,6 @@ async fn the_manifest_is_written_with_its_etag_and_a_version_is_deleted_not_mark
     assert!(again.is_ok(), "{again:?}");
 }
 
-#[derive(Debug)]
-struct ToMoto(String);
-
-impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for ToMoto {
-    fn resolve_endpoint<'a>(
-        &'a self,
-        _params: &'a aws_sdk_s3control::config::endpoint::Params,
-    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
-        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
-            aws_smithy_types::endpoint::Endpoint::builder()
-                .url(self.0.clone())
-                .build(),
-        ))
-    }
-}
-
 fn spec() -> JobSpec {
     JobSpec {
         account_id: "123456789012".into(),
@@ -184,7 +168,9 @@ async fn moto_serves_no_batch_operations_jobs() {
     // requests to moto's own host instead, as S3 Control's rules would for a real host.
     let control = aws_sdk_s3control::Client::from_conf(
         aws_sdk_s3control::config::Builder::from(&sdk)
-            .endpoint_resolver(ToMoto(moto.endpoint().to_string()))
+            .endpoint_resolver(records_aws::config::VerbatimEndpoint(
+                moto.endpoint().to_string(),
+            ))
             .build(),
     );
     let created = create_job(&control, &spec()).await;

@@ -41,7 +41,31 @@ impl Template {
             .await?;
         self.buckets(&crate::s3_client(sdk), prefix, &mut out)
             .await?;
+        self.functions_and_roles(&mut out);
         Ok(out)
+    }
+
+    /// Functions and roles are not created in moto (the functions run under the Runtime API
+    /// emulator, named by logical id), but others name their ARNs (`!GetAtt F.Arn`): the
+    /// ARNs they have locally.
+    fn functions_and_roles(&self, out: &mut Deployed) {
+        for (logical, kind, _) in self.resources() {
+            let arn = match kind {
+                "AWS::Serverless::Function" => {
+                    format!("arn:aws:lambda:us-east-1:123456789012:function:{logical}")
+                }
+                "AWS::IAM::Role" => format!("arn:aws:iam::123456789012:role/{logical}"),
+                _ => continue,
+            };
+            out.resources.insert(
+                logical.to_string(),
+                Physical {
+                    kind: kind.to_string(),
+                    reference: logical.to_string(),
+                    arn,
+                },
+            );
+        }
     }
 
     /// Asymmetric (and symmetric) KMS keys with the template's spec and usage.

@@ -84,6 +84,8 @@ pub async fn write_manifest(
         .key(key)
         .content_type("text/csv")
         .server_side_encryption(ServerSideEncryption::Aes256)
+        // The audit bucket has Object Lock: every PUT carries a checksum.
+        .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256)
         .body(ByteStream::from(csv.as_bytes().to_vec()))
         .send()
         .await

@@ -26,15 +26,25 @@ pub use job::{
 pub use manifest::{ManifestLocation, decode_key, encode_key, manifest_csv, write_manifest};
 pub use report::{
     ReportFile, ReportRow, TaskOutcome, parse_report_csv, parse_report_manifest,
-    report_manifest_key,
+    read_completion_report, report_manifest_key,
 };
 
 use records_domain::ObjectVersion;
 
 use crate::s3_objects::{S3Error, classify};
 
-/// The task's result string for a version it deleted.
+/// The task's result string for a version it deleted (followed by ` at <RFC 3339 time>`,
+/// see [`deleted_result`]: the certificate says when each deletion happened).
 pub const RESULT_DELETED: &str = "deleted";
+
+/// `deleted at 2026-12-01T10:00:00Z`: the task's result for a version it deleted at `at`.
+pub fn deleted_result(at: time::OffsetDateTime) -> String {
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    match at.format(&time::format_description::well_known::Rfc3339) {
+        Ok(t) => format!("{RESULT_DELETED} at {t}"),
+        Err(_) => RESULT_DELETED.to_string(),
+    }
+}
 /// The task's result string for a version that was already gone (404 / NoSuchVersion).
 pub const RESULT_ALREADY_GONE: &str = "already gone";
 /// The start of the task's result string when the re-check refused destruction.

@@ -76,7 +76,10 @@ pub fn parse_report_manifest(json: &str) -> Result<Vec<ReportFile>, BatchOpsErro
 /// What a task did, read back from its row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskOutcome {
-    Deleted,
+    /// Deleted; when, if the task said (`deleted at <RFC 3339>`).
+    Deleted {
+        at: Option<time::OffsetDateTime>,
+    },
     AlreadyGone,
     /// The re-check refused (a hold, retention, the date): nothing deleted.
     Refused(String),
@@ -150,7 +153,16 @@ fn csv_records(text: &str) -> Result<Vec<Vec<String>>, BatchOpsError> {
 
 fn outcome(task_status: &str, error_code: &str, message: &str) -> TaskOutcome {
     match task_status {
-        "succeeded" if message == RESULT_DELETED => TaskOutcome::Deleted,
+        "succeeded" if message == RESULT_DELETED => TaskOutcome::Deleted { at: None },
+        "succeeded" if message.starts_with(&format!("{RESULT_DELETED} at ")) => {
+            TaskOutcome::Deleted {
+                at: time::OffsetDateTime::parse(
+                    &message[RESULT_DELETED.len() + 4..],
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .ok(),
+            }
+        }
         "succeeded" if message == RESULT_ALREADY_GONE => TaskOutcome::AlreadyGone,
         "succeeded" => TaskOutcome::Unrecognised(message.to_string()),
         _ => match message.find(RESULT_REFUSED_PREFIX) {
@@ -203,6 +215,40 @@ pub fn parse_report_csv(text: &str) -> Result<Vec<ReportRow>, BatchOpsError> {
         });
     }
     Ok(rows)
+}
+
+/// Reads a finished job's whole completion report: its manifest under `prefix`, then every
+/// result file it lists. A missing manifest (the job ran no task) is `S3(NotFound)`.
+pub async fn read_completion_report(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    job_id: &str,
+) -> Result<Vec<ReportRow>, BatchOpsError> {
+    let manifest = get_text(s3, bucket, &report_manifest_key(prefix, job_id)).await?;
+    let mut rows = Vec::new();
+    for file in parse_report_manifest(&manifest)? {
+        rows.extend(parse_report_csv(&get_text(s3, &file.bucket, &file.key).await?)?);
+    }
+    Ok(rows)
+}
+
+async fn get_text(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<String, BatchOpsError> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| crate::s3_objects::classify("GetObject", bucket, key, None, e))?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| BatchOpsError::Invalid(format!("reading s3://{bucket}/{key}: {e}")))?
+        .into_bytes();
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| BatchOpsError::Invalid(format!("s3://{bucket}/{key} is not UTF-8 text")))
 }
 
 #[cfg(test)]

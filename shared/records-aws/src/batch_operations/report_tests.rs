@@ -75,10 +75,17 @@ fn our_result_strings_fold_back_into_outcomes() {
         "gov,legal/held.pdf,v3,failed,PermanentFailure,200,\"refused: record 101 is under OpenText hold 6100; S3 legal hold is on for s3://gov/legal/held.pdf?versionId=v3\"\n",
         "gov,legal/x.pdf,v4,failed,200,TemporaryFailure,\"OpenText: unreachable, timed out\nafter retries\"\n",
         "gov,odd%ZZ,v5,succeeded,200,,something else\n",
+        "gov,finance/b.pdf,v6,succeeded,200,,deleted at 2026-12-01T10:00:00Z\n",
     );
     let rows = parse_report_csv(csv).unwrap();
-    assert_eq!(rows.len(), 5);
-    assert_eq!(rows[0].outcome, TaskOutcome::Deleted);
+    assert_eq!(rows.len(), 6);
+    assert_eq!(
+        rows[5].outcome,
+        TaskOutcome::Deleted {
+            at: Some(time::macros::datetime!(2026-12-01 10:00:00 UTC))
+        }
+    );
+    assert_eq!(rows[0].outcome, TaskOutcome::Deleted { at: None });
     assert_eq!(rows[0].key.as_deref(), Some("finance/a b+c.pdf"));
     assert_eq!(rows[1].outcome, TaskOutcome::AlreadyGone);
     assert_eq!(rows[1].version_id, "v2");

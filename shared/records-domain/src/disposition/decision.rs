@@ -67,6 +67,13 @@ pub enum RefusalReason {
     /// The record links no S3 version: there is nothing to destroy or certify, which most
     /// likely means the links are missing rather than the content.
     NoLinkedVersions { node_id: u64 },
+    /// A large batch's S3 Batch Operations task did not delete this version: its own
+    /// re-check refused (a hold placed after the plan), it failed, or the job never ran it.
+    BatchTaskDidNotDelete {
+        version: ObjectVersion,
+        job_id: String,
+        detail: String,
+    },
 }
 
 fn s3_uri(v: &ObjectVersion) -> String {
@@ -106,6 +113,14 @@ impl RefusalReason {
             RefusalReason::NoLinkedVersions { node_id } => {
                 format!("record {node_id} links no S3 version; nothing to destroy or certify")
             }
+            RefusalReason::BatchTaskDidNotDelete {
+                version,
+                job_id,
+                detail,
+            } => format!(
+                "Batch Operations job {job_id} did not delete {}: {detail}",
+                s3_uri(version)
+            ),
         }
     }
 }

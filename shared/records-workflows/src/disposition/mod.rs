@@ -18,12 +18,17 @@
 //!
 //! A dry run (`data.dry_run`) makes the same plan and a certificate draft (`dry_run: true`
 //! in the signed document) and deletes and reports nothing.
+//!
+//! A batch of more records than the stack's threshold hands step 2's deletions to an S3
+//! Batch Operations job ([`job`]) and certifies from its completion report.
 
 pub mod checks;
+mod job;
 mod opentext_report;
 mod progress;
 mod run;
 
+pub use job::{DispositionJobs, JobProgress, JobsConfig, MANIFEST_PREFIX, REPORT_PREFIX};
 pub use progress::{BatchRecord, DispositionProgress, RecordOutcome};
 
 use records_aws::certificate_signer::CertificateSigner;
@@ -40,6 +45,8 @@ use crate::{Invocation, StepError};
 pub struct DispositionDeps {
     pub signer: CertificateSigner,
     pub store: CertificateStore,
+    /// Large batches through S3 Batch Operations (None: the worker deletes every batch).
+    pub jobs: Option<DispositionJobs>,
 }
 
 /// RM action codes that destroy content: 32 Destroy, 12 Delete Electronic Format.

@@ -53,6 +53,12 @@ pub struct DispositionProgress {
     /// OpenText was told (the disposition actions performed, refusals commented).
     #[serde(default)]
     pub reported: bool,
+    /// Decided at freezing: the versions are deleted by an S3 Batch Operations job.
+    #[serde(default)]
+    pub via_job: bool,
+    /// That job, once created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<super::job::JobProgress>,
 }
 
 /// The policy rule the certificate names: records-bridge disposes under P4's rule.

@@ -13,6 +13,7 @@ use records_domain::{
 };
 use time::OffsetDateTime;
 
+use super::job::JobLook;
 use super::progress::{BatchRecord, DispositionProgress, RecordOutcome};
 use super::{DESTROYING_ACTIONS, DispositionDeps, checks};
 use crate::lifecycle::{Deps, Handled};
@@ -22,6 +23,8 @@ use crate::{Invocation, StepError, now_rfc3339};
 pub(crate) mod states {
     pub const CLAIMED: &str = "claimed";
     pub const DISPOSING: &str = "disposing";
+    /// Handed to an S3 Batch Operations job; waiting for it to end.
+    pub const JOB_RUNNING: &str = "job-running";
     pub const CERTIFIED: &str = "certified";
     pub const DONE: &str = "done";
     pub const FAILED: &str = "failed";
@@ -75,7 +78,23 @@ impl Run<'_> {
             self.save(states::DISPOSING).await?;
         }
         if self.state != states::CERTIFIED {
-            self.dispose_records().await?;
+            let via_job = self.progress.as_ref().is_some_and(|p| p.via_job);
+            if self.state != states::JOB_RUNNING {
+                self.dispose_records().await?;
+                if via_job && let Some(job_id) = self.start_job().await? {
+                    self.schedule_check().await?;
+                    return Ok(Handled::Done(format!(
+                        "disposition {}: versions handed to S3 Batch Operations job {job_id}",
+                        self.certificate_id
+                    )));
+                }
+            }
+            if self.state == states::JOB_RUNNING
+                && let JobLook::Running(how_far) = self.look_at_job().await?
+            {
+                self.schedule_check().await?;
+                return Ok(Handled::Nothing(how_far));
+            }
             self.certify().await?;
         }
         if !self.dry_run {
@@ -153,6 +172,8 @@ impl Run<'_> {
         )
         .unwrap_or_else(|_| OffsetDateTime::now_utc());
         Ok(Some(DispositionProgress {
+            via_job: self.wants_job(records.len()),
+            job: None,
             certificate_id: self.certificate_id.clone(),
             dry_run: self.dry_run,
             generated_at: now(),
@@ -201,24 +222,7 @@ impl Run<'_> {
                     let text: Vec<String> = notes.iter().map(|n| n.message.clone()).collect();
                     self.audit(record.node_id, None, Outcome::Denied, &text.join("; "))
                         .await?;
-                    let outcome = match self.outcomes().remove(&record.node_id) {
-                        // Deleted before the hold came: certified as deleted, the rest refused.
-                        Some(RecordOutcome::Destroyed(mut certified)) => {
-                            certified
-                                .versions
-                                .retain(|v| v.disposal != VersionDisposal::WouldDelete);
-                            if certified.versions.is_empty() {
-                                RecordOutcome::Refused { reasons: notes }
-                            } else {
-                                RecordOutcome::PartlyDestroyed {
-                                    certified,
-                                    reasons: notes,
-                                }
-                            }
-                        }
-                        _ => RecordOutcome::Refused { reasons: notes },
-                    };
-                    self.outcomes().insert(record.node_id, outcome);
+                    self.refuse_rest(record.node_id, notes);
                     self.save(states::DISPOSING).await?;
                 }
                 DispositionDecision::Destroy {
@@ -237,6 +241,40 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Refuses what of the record is not yet deleted: versions deleted before the reason
+    /// came (a hold placed between two deliveries, a job's task that refused) stay
+    /// certified as deleted, the rest is refused with the reasons.
+    pub(super) fn refuse_rest(&mut self, node_id: u64, notes: Vec<RefusalNote>) {
+        let outcome = match self.outcomes().remove(&node_id) {
+            Some(RecordOutcome::Destroyed(mut certified)) => {
+                certified
+                    .versions
+                    .retain(|v| v.disposal != VersionDisposal::WouldDelete);
+                if certified.versions.is_empty() {
+                    RecordOutcome::Refused { reasons: notes }
+                } else {
+                    RecordOutcome::PartlyDestroyed {
+                        certified,
+                        reasons: notes,
+                    }
+                }
+            }
+            Some(RecordOutcome::PartlyDestroyed {
+                certified,
+                mut reasons,
+            }) => {
+                reasons.extend(notes);
+                RecordOutcome::PartlyDestroyed { certified, reasons }
+            }
+            Some(RecordOutcome::Refused { mut reasons }) => {
+                reasons.extend(notes);
+                RecordOutcome::Refused { reasons }
+            }
+            None => RecordOutcome::Refused { reasons: notes },
+        };
+        self.outcomes().insert(node_id, outcome);
     }
 
     fn record_finished(&self, node_id: u64) -> bool {
@@ -330,6 +368,10 @@ impl Run<'_> {
             self.audit(record.node_id, None, Outcome::DryRun, "would be destroyed")
                 .await?;
             return Ok(());
+        }
+        if self.progress.as_ref().is_some_and(|p| p.via_job) {
+            // The job's task deletes (after its own re-check); the plan is saved.
+            return self.save(states::DISPOSING).await;
         }
         for v in delete {
             self.deps
@@ -426,7 +468,7 @@ impl Run<'_> {
         }
     }
 
-    async fn audit(
+    pub(super) async fn audit(
         &self,
         node_id: u64,
         version: Option<&ObjectVersion>,
@@ -468,7 +510,7 @@ impl Run<'_> {
     }
 }
 
-fn now() -> OffsetDateTime {
+pub(super) fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
     t.replace_nanosecond(0).unwrap_or(t)
 }
