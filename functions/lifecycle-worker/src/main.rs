@@ -3,9 +3,9 @@
 use lifecycle_worker::handler::handle_batch;
 use records_aws::{audit_log::AuditLog, s3_objects::S3Objects};
 use records_domain::{Actor, ActorKind};
+use records_workflows::disposition::{DispositionJobs, JobsConfig};
 use records_workflows::lifecycle::Deps;
 use records_workflows::runner::CrashPoints;
-use records_workflows::disposition::{DispositionJobs, JobsConfig};
 use records_workflows::{archive, governance};
 
 #[tokio::main]

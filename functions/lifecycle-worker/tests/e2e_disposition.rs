@@ -4,119 +4,14 @@
 //! signs one certificate with the stack's KMS key into the WORM audit bucket, and tells
 //! OpenText; anything held or retained is refused, audited, reported and left as it was.
 
+mod disposition_support;
 mod governance_support;
 
 use aws_sdk_s3::types::{ObjectLockLegalHold, ObjectLockLegalHoldStatus};
+use disposition_support::*;
 use governance_support::*;
-use local_stack::stack::Stack;
-use records_aws::links::LinkedVersion;
-use records_domain::disposition::{SignedCertificate, VersionDisposal, verify};
+use records_domain::disposition::{VersionDisposal, verify};
 use records_domain::{AuditAction, Outcome};
-use serde_json::json;
-
-const SEARCH: u64 = 7100;
-
-/// A record whose retention ended long ago (FIN-7Y from 2010), with `count` linked versions.
-async fn expired_record(stack: &Stack, name: &str, count: usize) -> (u64, Vec<LinkedVersion>) {
-    let node = record(stack, name, 4100, "FIN-7Y", "2010-01-15T00:00:00Z").await;
-    let versions = linked_versions(stack, node, &format!("finance/{name}.pdf"), count).await;
-    (node, versions)
-}
-
-/// A snapshot of the disposition search approving `nodes` for destruction; its qdate.
-async fn approved_snapshot(stack: &Stack, nodes: &[u64], qdate: &str) -> String {
-    let items: Vec<_> = nodes
-        .iter()
-        .map(|n| json!({"id": n, "decision": "approve", "disp_action": 32}))
-        .collect();
-    let v = stack
-        .sim_admin_post(
-            "disposition-snapshots",
-            json!({"search_id": SEARCH, "qdate": qdate, "items": items}),
-        )
-        .await
-        .expect("snapshot");
-    v["qdate"].as_str().unwrap_or(qdate).to_string()
-}
-
-fn approved(event_id: &str, qdate: &str, dry_run: bool) -> serde_json::Value {
-    json!({
-        "schema": 1, "event_id": event_id, "type": "disposition.approved", "node_id": SEARCH,
-        "occurred_at": "2026-12-01T09:00:00Z", "actor": {"name": "rm.reviewer"},
-        "data": {"qdate": qdate, "dry_run": dry_run},
-    })
-}
-
-async fn send(stack: &Stack, body: &serde_json::Value) -> Vec<String> {
-    test_support::queue::send(stack, "LifecycleQueue", &body.to_string()).await;
-    let reports = stack.drain(10).await.expect("drain");
-    reports.iter().flat_map(|r| r.failed_ids.clone()).collect()
-}
-
-/// Is the version really gone (HeadObject by version id: 404), not hidden by a marker?
-async fn gone(stack: &Stack, v: &LinkedVersion) -> bool {
-    stack
-        .s3()
-        .head_object()
-        .bucket(&v.bucket)
-        .key(&v.key)
-        .version_id(&v.version_id)
-        .send()
-        .await
-        .is_err()
-}
-
-/// Every certificate in the audit bucket, parsed, with its object key.
-async fn certificates(stack: &Stack) -> Vec<(String, SignedCertificate)> {
-    let bucket = stack.resource("AuditBucket");
-    let listed = stack
-        .s3()
-        .list_objects_v2()
-        .bucket(&bucket)
-        .prefix("disposition-certificates/")
-        .send()
-        .await
-        .expect("list certificates");
-    let mut out = Vec::new();
-    for o in listed.contents() {
-        let key = o.key().unwrap_or_default().to_string();
-        let body = stack
-            .s3()
-            .get_object()
-            .bucket(&bucket)
-            .key(&key)
-            .send()
-            .await
-            .unwrap()
-            .body
-            .collect()
-            .await
-            .unwrap()
-            .into_bytes();
-        out.push((
-            key,
-            SignedCertificate::from_json(&body).expect("a certificate"),
-        ));
-    }
-    out
-}
-
-async fn public_key(stack: &Stack) -> Vec<u8> {
-    let kms = aws_sdk_kms::Client::new(&stack.sdk);
-    records_aws::certificate_signer::CertificateSigner::new(
-        kms,
-        stack.resource("CertificateSigningKey"),
-    )
-    .public_key()
-    .await
-    .expect("public key")
-    .spki_der
-    .clone()
-}
-
-fn failed_logs(stack: &Stack, failed: &[String]) -> String {
-    format!("{failed:?}\n{}", stack.function.logs().join("\n"))
-}
 
 #[tokio::test]
 async fn approved_disposition_deletes_every_version_and_writes_one_certificate_that_verifies() {

@@ -3,6 +3,7 @@
 //! SQS event source that feeds them the way Lambda's event source mapping does.
 //! Used by the end-to-end tests and by the local demo.
 
+pub mod batch_operations;
 pub mod function;
 pub mod function_url;
 pub mod moto;

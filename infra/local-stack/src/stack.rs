@@ -336,6 +336,15 @@ impl Stack {
             .to_string()
     }
 
+    /// What `!GetAtt <logical>.Arn` is locally.
+    pub fn resource_arn(&self, logical: &str) -> String {
+        self.deployed
+            .resources
+            .get(logical)
+            .map(|r| r.arn.clone())
+            .expect("template resource")
+    }
+
     /// The SQS event source (panics for a function without one: a test bug).
     pub fn source_mut(&mut self) -> &mut SqsEventSource {
         self.source

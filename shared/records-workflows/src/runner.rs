@@ -133,6 +133,12 @@ impl Lease {
         Ok((lease, claimed))
     }
 
+    /// Gives the lease back while the item rests in a state that is not terminal, waiting
+    /// for something outside (a Batch Operations job): the next delivery claims it at once.
+    pub async fn rest(&self) -> Result<(), StepError> {
+        Ok(self.store.release(&self.key, &self.owner).await?)
+    }
+
     /// Ends an attempt by its result: a retryable error gives the lease back so the next
     /// delivery resumes at once; a permanent one runs `fail` (record `failed`, audit) first.
     pub async fn settle<T, F, Fut>(

@@ -137,14 +137,24 @@ fn function_policies_are_least_privilege() {
         ] {
             assert!(!policies.contains(wildcard), "{name} grants {wildcard}");
         }
-        // The only Resource "*" allowed is KMS decrypt through S3 (a key policy condition).
+        // The only Resource "*" allowed: KMS decrypt through S3 (a key policy condition) and
+        // s3:CreateJob alone in its statement (IAM knows no resource type for it).
         let unrestricted =
             policies.matches("Resource: '*'").count() + policies.matches("Resource: \"*\"").count();
         let kms_via_s3 = policies.matches("kms:ViaService").count();
+        let create_job_alone = policies.matches("Action: s3:CreateJob\n").count();
         assert!(
-            unrestricted <= kms_via_s3,
-            "{name}: unrestricted resources beyond KMS via S3"
+            unrestricted <= kms_via_s3 + create_job_alone,
+            "{name}: unrestricted resources beyond KMS via S3 and s3:CreateJob"
         );
+        // A function that may pass a role passes exactly one, to Batch Operations only.
+        if policies.contains("iam:PassRole") {
+            assert_eq!(policies.matches("iam:PassRole").count(), 1, "{name}");
+            assert!(
+                policies.contains("iam:PassedToService: batchoperations.s3.amazonaws.com"),
+                "{name} passes its role to Batch Operations only"
+            );
+        }
         assert!(
             !policies.contains("dynamodb:DeleteItem"),
             "{name} cannot delete workflow or audit items"

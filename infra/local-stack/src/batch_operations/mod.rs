@@ -40,6 +40,9 @@ struct Shared {
     task: Arc<dyn TaskInvoker>,
     jobs: Mutex<Vec<JobRecord>>,
     running: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// While true, new jobs wait in `Preparing` (AWS takes its time there too): a test
+    /// can change the world between a job's creation and its tasks.
+    held: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
@@ -103,6 +106,7 @@ impl LocalBatchOperations {
             task,
             jobs: Mutex::new(Vec::new()),
             running: Mutex::new(Vec::new()),
+            held: tokio::sync::watch::channel(false).0,
         });
         let app = Router::new()
             // ListJobs, UpdateJobStatus... share these paths: NotImplemented, not 405.
@@ -131,6 +135,16 @@ impl LocalBatchOperations {
     /// The S3 Control endpoint, e.g. `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Jobs created from now on wait in `Preparing` until [`Self::release_jobs`].
+    pub fn hold_jobs(&self) {
+        self.shared.held.send_replace(true);
+    }
+
+    /// Lets held jobs (and later ones) run.
+    pub fn release_jobs(&self) {
+        self.shared.held.send_replace(false);
     }
 
     /// Every job created, in creation order, as it stands now.

@@ -44,6 +44,8 @@ pub(super) async fn run(shared: Arc<Shared>, job_id: String) {
         return;
     };
     shared.update(&job_id, |j| j.status = JobStatus::Preparing);
+    let mut held = shared.held.subscribe();
+    let _ = held.wait_for(|h| !*h).await;
     let rows = match read_manifest(&shared.s3, &job.manifest).await {
         Ok(rows) if rows.is_empty() => {
             return fail(

@@ -274,26 +274,25 @@ impl Run<'_> {
             }
             JobState::Complete | JobState::Ended => {}
         }
-        let rows = match bops::read_completion_report(
-            &self.deps.s3,
-            self.disposition.store.bucket(),
-            &job.report_prefix,
-            &job.job_id,
-        )
-        .await
-        {
-            Ok(rows) => rows,
-            // A job that failed before any task wrote no report: every version is checked.
-            Err(bops::BatchOpsError::S3(records_aws::s3_objects::S3Error::NotFound { .. }))
-                if status.state == JobState::Ended =>
+        let rows =
+            match bops::read_completion_report(
+                &self.deps.s3,
+                self.disposition.store.bucket(),
+                &job.report_prefix,
+                &job.job_id,
+            )
+            .await
             {
-                Vec::new()
-            }
-            Err(e) if e.is_retryable() => {
-                return Err(StepError::Retry(format!("completion report: {e}")));
-            }
-            Err(e) => return Err(StepError::Permanent(format!("completion report: {e}"))),
-        };
+                Ok(rows) => rows,
+                // A job that failed before any task wrote no report: every version is checked.
+                Err(bops::BatchOpsError::S3(records_aws::s3_objects::S3Error::NotFound {
+                    ..
+                })) if status.state == JobState::Ended => Vec::new(),
+                Err(e) if e.is_retryable() => {
+                    return Err(StepError::Retry(format!("completion report: {e}")));
+                }
+                Err(e) => return Err(StepError::Permanent(format!("completion report: {e}"))),
+            };
         let ended = if status.reasons.is_empty() {
             status.status.clone()
         } else {
@@ -355,11 +354,10 @@ impl Run<'_> {
                     Some(TaskOutcome::AlreadyGone) => {
                         v.disposal = VersionDisposal::FoundGone { checked_at: now }
                     }
-                    Some(TaskOutcome::Refused(why)) => {
-                        refusals.entry(*node_id).or_default().push(refuse(
-                            format!("the task's re-check refused: {why}"),
-                        ))
-                    }
+                    Some(TaskOutcome::Refused(why)) => refusals
+                        .entry(*node_id)
+                        .or_default()
+                        .push(refuse(format!("the task's re-check refused: {why}"))),
                     Some(TaskOutcome::Failed {
                         error_code,
                         message,
@@ -432,7 +430,8 @@ mod tests {
         }
     }
 
-    const TASK: &str = "arn:aws:lambda:eu-central-1:123456789012:function:rb-disposition-batch-task";
+    const TASK: &str =
+        "arn:aws:lambda:eu-central-1:123456789012:function:rb-disposition-batch-task";
     const ROLE: &str = "arn:aws:iam::123456789012:role/rb-batch-ops";
 
     #[test]
@@ -468,7 +467,11 @@ mod tests {
     fn bad_values_are_named() {
         for (k, v, says) in [
             ("DISPOSITION_JOB_THRESHOLD", "many", "not a number"),
-            ("DISPOSITION_BATCH_TASK_ARN", "rb-task", "not a Lambda function ARN"),
+            (
+                "DISPOSITION_BATCH_TASK_ARN",
+                "rb-task",
+                "not a Lambda function ARN",
+            ),
             ("DISPOSITION_JOB_CHECK_SECONDS", "3600", "1 to 900"),
             ("DISPOSITION_JOB_CHECK_SECONDS", "0", "1 to 900"),
         ] {

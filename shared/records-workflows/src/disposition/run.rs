@@ -83,6 +83,7 @@ impl Run<'_> {
                 self.dispose_records().await?;
                 if via_job && let Some(job_id) = self.start_job().await? {
                     self.schedule_check().await?;
+                    self.lease.rest().await?;
                     return Ok(Handled::Done(format!(
                         "disposition {}: versions handed to S3 Batch Operations job {job_id}",
                         self.certificate_id
@@ -93,6 +94,7 @@ impl Run<'_> {
                 && let JobLook::Running(how_far) = self.look_at_job().await?
             {
                 self.schedule_check().await?;
+                self.lease.rest().await?;
                 return Ok(Handled::Nothing(how_far));
             }
             self.certify().await?;
