@@ -3,9 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use records_aws::batch_operations::{
-    self, RESULT_ALREADY_GONE, RESULT_REFUSED_PREFIX,
-};
+use records_aws::batch_operations::{self, RESULT_ALREADY_GONE, RESULT_REFUSED_PREFIX};
 use records_domain::ObjectVersion;
 use records_domain::disposition::{DispositionDecision, decide};
 use records_workflows::StepError;

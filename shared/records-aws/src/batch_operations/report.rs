@@ -228,12 +228,18 @@ pub async fn read_completion_report(
     let manifest = get_text(s3, bucket, &report_manifest_key(prefix, job_id)).await?;
     let mut rows = Vec::new();
     for file in parse_report_manifest(&manifest)? {
-        rows.extend(parse_report_csv(&get_text(s3, &file.bucket, &file.key).await?)?);
+        rows.extend(parse_report_csv(
+            &get_text(s3, &file.bucket, &file.key).await?,
+        )?);
     }
     Ok(rows)
 }
 
-async fn get_text(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<String, BatchOpsError> {
+async fn get_text(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<String, BatchOpsError> {
     let out = s3
         .get_object()
         .bucket(bucket)
