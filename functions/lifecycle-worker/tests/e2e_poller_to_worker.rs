@@ -1,8 +1,11 @@
 //! P3 through the poller, end to end, in OpenText's own date format: a Content Server whose
 //! clock is at +02:00 writes the RM API's zone-less `YYYY-MM-DDTHH:mm:ss`; the real
 //! `event-poller` binary derives the events from the REST API, the real `lifecycle-worker`
-//! binary takes them from the queue and turns the S3 legal hold ON.
+//! binary takes them from the queue and turns the S3 legal hold ON. P4 the same way: the
+//! poller reads a disposition search's completed review and the worker destroys what it
+//! approved, with a certificate.
 
+mod disposition_support;
 mod governance_support;
 
 use std::path::PathBuf;
@@ -37,8 +40,10 @@ fn poller_binary() -> PathBuf {
 }
 
 async fn stack() -> Stack {
-    let options =
-        governance_support::options().with_parameters(&[("OpenTextTimeZone", SERVER_ZONE)]);
+    let options = governance_support::options().with_parameters(&[
+        ("OpenTextTimeZone", SERVER_ZONE),
+        ("DispositionSearchIds", "7100"),
+    ]);
     let sim = opentext_sim::SimServer::start(opentext_sim::SimConfig {
         time_zone: opentext_sim::dates::parse_zone(SERVER_ZONE).unwrap(),
         ..opentext_sim::SimConfig::default()
@@ -162,4 +167,78 @@ async fn zone_less_hold_dates_through_poller_and_worker_to_the_s3_legal_hold() {
             && e.details["legal_hold"] == "ON"),
         "{trail:?}"
     );
+}
+
+/// One scheduled run of the poller; its report.
+async fn poll_once(stack: &Stack) -> Value {
+    let poller = stack
+        .companion(&poller_binary(), "EventPollerFunction", false)
+        .await
+        .expect("poller starts");
+    let report = poller
+        .runtime
+        .invoke(&scheduled_event(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    report
+        .response()
+        .cloned()
+        .unwrap_or_else(|| panic!("poller failed: {report:?}"))
+}
+
+#[tokio::test]
+async fn a_completed_review_read_by_the_poller_is_destroyed_by_the_worker_with_a_certificate() {
+    use disposition_support::{approved_snapshot, certificates, expired_record, gone};
+    use opentext_client::model::SnapshotDate;
+    use records_domain::disposition::ApprovalSource;
+
+    let stack = stack().await;
+    let ot = opentext(&stack);
+    let (node, versions) = expired_record(&stack, "ledger-2009", 1).await;
+    let qdate = approved_snapshot(&stack, &[node], "2026-12-01T08:00:00").await;
+
+    // Approved but the review not finished: the poller sends nothing yet.
+    let report = poll_once(&stack).await;
+    assert_eq!(report["errors"], json!([]), "{report}");
+    assert_eq!(report["events_sent"], 0, "{report}");
+
+    let me = ot.whoami().await.unwrap();
+    ot.finish_disposition_review(
+        me.id,
+        disposition_support::SEARCH as i64,
+        &SnapshotDate::parse_in(qdate.clone(), ot.time_zone()),
+        None,
+    )
+    .await
+    .expect("finish the review");
+    let report = poll_once(&stack).await;
+    assert_eq!(report["errors"], json!([]), "{report}");
+    assert_eq!(report["events_sent"], 1, "{report}");
+    let events = queued_events(&stack).await;
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["type"], "disposition.approved");
+    assert_eq!(events[0]["source"], "poller");
+
+    let reports = stack.drain(10).await.expect("drain");
+    let failed: Vec<_> = reports.iter().flat_map(|r| r.failed_ids.clone()).collect();
+    assert!(
+        failed.is_empty(),
+        "refused: {failed:?}\n{}",
+        stack.function.logs().join("\n")
+    );
+    assert!(gone(&stack, &versions[0]).await, "the version is gone");
+    let certs = certificates(&stack).await;
+    assert_eq!(certs.len(), 1);
+    let cert = records_domain::disposition::verify(
+        &certs[0].1,
+        &disposition_support::public_key(&stack).await,
+    )
+    .expect("it verifies")
+    .certificate;
+    assert_eq!(cert.approval.source, ApprovalSource::Snapshot);
+    assert_eq!(cert.records[0].node_id, node);
+
+    // The next run: the actions are performed, nothing is sent again.
+    let report = poll_once(&stack).await;
+    assert_eq!(report["events_sent"], 0, "{report}");
 }
