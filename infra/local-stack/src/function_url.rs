@@ -45,11 +45,13 @@ pub fn request(
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
+    // A query string travels apart from the path, as Function URLs deliver it.
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let mut event = json!({
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
         "headers": joined,
         "requestContext": {
             "accountId": "anonymous",

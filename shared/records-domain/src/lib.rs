@@ -17,6 +17,7 @@
 //!
 //! Clocks, ids and hashes of content come from the caller.
 
+pub mod access;
 pub mod archive;
 pub mod audit;
 pub mod business_event;

@@ -15,6 +15,7 @@
 //! - [`poll`]: lifecycle events derived from OpenText's REST API where no callbacks are sent;
 //! - [`intake`]: signed OpenText event callbacks verified and put on the lifecycle queue.
 
+pub mod access;
 pub mod archive;
 pub mod business;
 pub mod declare;

@@ -1,6 +1,7 @@
 //! The declaration policy: which S3 objects become which OpenText records.
 //! See the crate README for the YAML format.
 
+pub mod access;
 pub mod archive;
 pub mod business;
 mod evaluate;

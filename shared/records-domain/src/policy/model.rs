@@ -25,6 +25,8 @@ pub(crate) struct PolicyDoc {
     pub archive: Option<super::archive::ArchiveDoc>,
     /// P4: what business events change.
     pub business_events: Option<Vec<super::business::BusinessEventDoc>>,
+    /// P5: how S3 content of records is handed out.
+    pub access: Option<super::access::AccessDoc>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -319,6 +321,8 @@ pub struct Policy {
     pub archive: Option<super::archive::ArchivePolicy>,
     /// P4: what business events change (empty: none are acted on).
     pub business_events: super::business::BusinessEventPolicy,
+    /// P5: presigned URL lifetime, whether holds close access.
+    pub access: super::access::AccessPolicy,
     /// What is allowed but worth a records manager's look (e.g. a name template that can
     /// give two objects one name); functions log them at start.
     pub warnings: Vec<super::ValidationError>,

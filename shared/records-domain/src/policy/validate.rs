@@ -200,12 +200,14 @@ fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
         doc.business_events.unwrap_or_default(),
         &mut e.list,
     );
+    let access = super::access::validate_access(doc.access, &mut e.list);
     match provenance {
         Some(provenance) if e.list.is_empty() => Ok(Policy {
             provenance,
             rules,
             archive,
             business_events,
+            access,
             warnings: e.warnings,
         }),
         _ => Err(e.list),
