@@ -14,13 +14,15 @@ fn yaml_text(v: &Value) -> String {
 }
 
 /// The functions whose code reads the records policy (their `main.rs` load it).
-const POLICY_READERS: [&str; 5] = [
+const POLICY_READERS: [&str; 6] = [
     "DeclareFunction",
     "LifecycleWorkerFunction",
     "EventPollerFunction",
     // Their business events say which RM statuses mean an event-based retention started.
     "ReconcilerFunction",
     "DispositionBatchTaskFunction",
+    // Its `access:` section: URL lifetime, whether holds close access.
+    "AccessFunction",
 ];
 
 #[test]

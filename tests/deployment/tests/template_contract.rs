@@ -199,38 +199,86 @@ fn statement_with<'a>(policies: &'a Value, action: &str) -> Option<&'a Value> {
 
 #[test]
 fn public_function_urls_authenticate_every_call_and_can_do_little() {
-    // A Function URL with AuthType NONE is reachable by anyone: the function must verify a
-    // signature (its signing secret) and hold only what accepting an event needs.
+    // A Function URL with AuthType NONE is reachable by anyone: the function must
+    // authenticate every call itself (the intake: its signing secret; P5's access endpoint:
+    // OpenText, asked as the caller) and hold only what its job needs.
     let t = template();
-    let mut public = 0;
+    let mut public = Vec::new();
     for (name, f) in resources_of(&t, "AWS::Serverless::Function") {
         if f["FunctionUrlConfig"]["AuthType"].as_str() != Some("NONE") {
             continue;
         }
-        public += 1;
+        public.push(name.to_string());
         let env = &f["Environment"]["Variables"];
-        assert!(
-            matches!(env["SIGNING_SECRET_ID"], Value::Tagged(_)),
-            "{name}: a public URL needs a signing secret"
-        );
-        let allowed = [
-            "sqs:SendMessage",
-            "dynamodb:UpdateItem",
-            "secretsmanager:GetSecretValue",
-        ];
+        let reads_only = name == "AccessFunction";
+        if reads_only {
+            assert!(
+                matches!(env["OPENTEXT_BASE_URL"], Value::Tagged(_)),
+                "{name}: callers are checked by OpenText"
+            );
+        } else {
+            assert!(
+                matches!(env["SIGNING_SECRET_ID"], Value::Tagged(_)),
+                "{name}: a public URL needs a signing secret"
+            );
+        }
+        let allowed: &[&str] = if reads_only {
+            &[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersionTagging",
+                "kms:Decrypt",
+                "secretsmanager:GetSecretValue",
+            ]
+        } else {
+            &[
+                "sqs:SendMessage",
+                "dynamodb:UpdateItem",
+                "secretsmanager:GetSecretValue",
+            ]
+        };
         for statement in f["Policies"][0]["Statement"].as_sequence().unwrap() {
-            let action = statement["Action"].as_str().unwrap_or_default();
-            assert!(allowed.contains(&action), "{name} grants {action}");
-            if action.starts_with("dynamodb:") {
+            let actions: Vec<String> = match &statement["Action"] {
+                Value::Sequence(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
+                other => vec![other.as_str().unwrap_or_default().to_string()],
+            };
+            for action in &actions {
+                assert!(allowed.contains(&action.as_str()), "{name} grants {action}");
+            }
+            let resource = yaml_text(&statement["Resource"]);
+            if actions.iter().any(|a| a == "dynamodb:UpdateItem") {
                 // Only the replay-guard items (event ids), never declarations or audit.
                 assert!(
                     yaml_text(&statement["Condition"]).contains("event#*"),
                     "{name}: DynamoDB access limited to event# keys"
                 );
             }
+            if actions.iter().any(|a| a == "dynamodb:GetItem") {
+                assert!(
+                    yaml_text(&statement["Condition"]).contains("link#node#*"),
+                    "{name}: reads record links only"
+                );
+            }
+            if actions.iter().any(|a| a == "dynamodb:PutItem") {
+                assert!(resource.contains("AuditTable"), "{name}: writes audit only");
+            }
+            if actions.iter().any(|a| a.starts_with("s3:")) {
+                assert!(resource.contains("-governed-"), "{name}: governed bucket only");
+            }
         }
     }
-    assert!(public >= 1, "the event intake has a Function URL");
+    assert!(
+        public.contains(&"EventIntakeFunction".to_string())
+            && public.contains(&"AccessFunction".to_string()),
+        "{public:?}"
+    );
 }
 
 #[test]
