@@ -2,7 +2,9 @@
 
 use opentext_client::Secret;
 use records_domain::access::{AccessRefusal, parse_s3_uri};
-use records_workflows::access::{AccessDeps, Credential, Denied, RequestContext, Target, open};
+use records_workflows::access::{
+    AccessDeps, Credential, Denied, RequestContext, Target, audit_refusal, open,
+};
 use serde_json::json;
 
 use crate::request::{Request, Response};
@@ -54,13 +56,14 @@ async fn route(deps: &AccessDeps, req: &Request) -> Response {
             );
         }
     };
-    let Some(credential) = credential_of(req) else {
-        return refusal(&AccessRefusal::NoCredentials);
-    };
     let ctx = RequestContext {
         request_id: req.request_id.clone(),
         source_ip: req.source_ip.clone(),
         user_agent: req.user_agent.clone(),
+    };
+    let Some(credential) = credential_of(req) else {
+        audit_refusal(deps, &target, &AccessRefusal::NoCredentials, &ctx).await;
+        return refusal(&AccessRefusal::NoCredentials);
     };
     match open(deps, &credential, &target, &ctx).await {
         Ok(grant) => Response::redirect(grant.url.expose()),

@@ -137,16 +137,31 @@ async fn a_permitted_user_is_sent_to_exactly_the_linked_version_and_it_is_audite
         "{location}"
     );
     assert!(location.contains("X-Amz-Expires=60"), "{location}");
+    // What the URL asks S3 for. moto 5.1.22 neither applies `response-*` overrides nor
+    // refuses an expired presigned URL, so those are read from the URL S3 would enforce.
+    let params: std::collections::BTreeMap<String, String> = reqwest::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert_eq!(params["versionId"], v.version_id);
+    assert!(
+        params["response-content-disposition"]
+            .ends_with("filename*=UTF-8''Vertrag%20M%C3%BCller%202026.pdf"),
+        "{params:?}"
+    );
+    assert!(params.contains_key("response-content-type"));
+    assert!(params.contains_key("X-Amz-Signature"));
+    let signed_at = time::PrimitiveDateTime::parse(
+        &params["X-Amz-Date"],
+        time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+    )
+    .unwrap()
+    .assume_utc();
+    let age = (time::OffsetDateTime::now_utc() - signed_at).whole_seconds();
+    assert!((0..30).contains(&age), "signed {age} s ago");
     let fetched = reqwest::get(&location).await.unwrap();
     assert_eq!(fetched.status(), 200);
-    let disposition = fetched.headers()["content-disposition"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        disposition.contains("filename*=UTF-8''Vertrag%20M%C3%BCller%202026.pdf"),
-        "{disposition}"
-    );
     let got = fetched.bytes().await.unwrap();
     assert_eq!(
         hex::encode(Sha256::digest(&got)),
@@ -207,6 +222,24 @@ async fn refusals_have_their_status_their_reason_and_an_audit_event() {
     );
     assert!(denied.headers.get("location").is_none());
 
+    // 403: the auditors may see the record but not its content.
+    let admin = ticket(&stack, "Admin", "livelink").await;
+    let granted = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v2/nodes/{node}/permissions/custom",
+            stack.sim.base_url()
+        ))
+        .header("otcsticket", &admin)
+        .form(&[("body", r#"{"right_id":1101,"permissions":["see"]}"#)])
+        .send()
+        .await
+        .unwrap();
+    assert!(granted.status().is_success(), "{granted:?}");
+    let auditor = ticket(&stack, "auditor", "auditor-pass").await;
+    let r = get(&stack, &path, &[("otcsticket", &auditor)]).await;
+    assert_eq!(r.status, 403, "{r:?}");
+    assert_eq!(r.json()["missing"], "see_contents");
+
     // 404: not governed (no link), or an S3 version that is no record's.
     let ot = test_support::opentext::service_client(&stack);
     let loose = ot
@@ -266,11 +299,28 @@ async fn refusals_have_their_status_their_reason_and_an_audit_event() {
     assert_eq!(r.status, 401, "{r:?}");
 
     let trail = access_audit(&stack, node, &v).await;
+    // No credentials, a bad ticket, the outsider, the auditor, the hold, the deleted
+    // version, the expired ticket: each audited on the record.
     let refused = trail
         .iter()
         .filter(|e| e.outcome == Outcome::Denied)
         .count();
-    assert!(refused >= 8, "every refusal audited: {trail:#?}");
+    assert_eq!(refused, 7, "every refusal audited: {trail:#?}");
+    let loose_trail = test_support::audit::of_node(&stack, loose as u64).await;
+    assert!(
+        loose_trail
+            .iter()
+            .any(|e| e.action == AuditAction::Access && e.outcome == Outcome::Denied),
+        "{loose_trail:#?}"
+    );
+    let other_trail =
+        test_support::audit::of_version(&stack, &other.bucket, &other.key, &other.version_id).await;
+    assert!(
+        other_trail
+            .iter()
+            .any(|e| e.action == AuditAction::Access && e.outcome == Outcome::Denied),
+        "{other_trail:#?}"
+    );
     assert!(trail.iter().all(|e| e.outcome != Outcome::Succeeded));
     let logs = stack.function.logs().join("\n");
     assert!(!logs.contains(&jdoe) && !logs.contains(&outsider));

@@ -425,6 +425,24 @@ fn event(
     ev
 }
 
+/// Audits a refusal decided before OpenText was asked (no credentials, a bad request).
+pub async fn audit_refusal(
+    deps: &AccessDeps,
+    target: &Target,
+    refusal: &AccessRefusal,
+    ctx: &RequestContext,
+) {
+    audit(
+        deps,
+        None,
+        target,
+        None,
+        &Denied::Refused(refusal.clone()),
+        ctx,
+    )
+    .await;
+}
+
 async fn audit(
     deps: &AccessDeps,
     user: Option<&User>,
