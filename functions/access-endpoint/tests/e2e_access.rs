@@ -169,9 +169,18 @@ async fn a_permitted_user_is_sent_to_exactly_the_linked_version_and_it_is_audite
         "the version's bytes"
     );
 
-    // The same version by its S3 URI.
-    let r = get(&stack, &uri_of(&v), &[("otcsticket", &jdoe)]).await;
+    // The same version by its S3 URI, with an OTDS bearer token this time.
+    let token = stack
+        .sim_admin_post("otds-tokens", serde_json::json!({"user": "jdoe"}))
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bearer = format!("Bearer {token}");
+    let r = get(&stack, &uri_of(&v), &[("authorization", &bearer)]).await;
     assert_eq!(r.status, 303, "{r:?}");
+    assert!(r.headers["location"].contains(&format!("versionId={}", v.version_id)));
 
     let trail = access_audit(&stack, node, &v).await;
     let granted: Vec<_> = trail
@@ -193,6 +202,7 @@ async fn a_permitted_user_is_sent_to_exactly_the_linked_version_and_it_is_audite
     // Neither the ticket nor the URL's signature reached the logs.
     let logs = stack.function.logs().join("\n");
     assert!(!logs.contains(&jdoe), "the ticket is in the logs");
+    assert!(!logs.contains(&token), "the token is in the logs");
     assert!(
         !logs.contains("X-Amz-Signature"),
         "a presigned URL is in the logs"
