@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/otds-tokens", post(otds_token))
         .route("/memory", get(memory))
         .merge(crate::disposition::admin::router())
+        .merge(crate::otds_oauth::admin_router())
         .fallback(|| async { err(StatusCode::NOT_FOUND, "unknown admin endpoint") })
 }
 

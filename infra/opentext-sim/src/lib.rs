@@ -26,6 +26,7 @@ pub mod model;
 pub mod multipart;
 pub mod node_view;
 pub mod nodes;
+pub mod otds_oauth;
 pub mod permissions;
 pub mod perms;
 pub mod request;
@@ -85,6 +86,7 @@ impl SimServer {
             store: RwLock::new(store),
             tickets: Mutex::new(auth::Tickets::default()),
             otds_tokens: Mutex::new(HashMap::new()),
+            otds_oauth: Mutex::default(),
             faults: Mutex::new(FaultState {
                 standing: cfg.faults.clone(),
                 next: Vec::new(),

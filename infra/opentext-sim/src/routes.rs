@@ -6,14 +6,14 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, post};
+use axum::routing::{MethodRouter, get, post};
 use serde_json::json;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::{
     admin, audit, auth, categories, content, disposition, faults, holds, info, multipart, nodes,
-    permissions, rm, rsis, search, versions,
+    otds_oauth, permissions, rm, rsis, search, versions,
 };
 
 /// Where the CS REST API lives (the base URL plus `/api`).
@@ -165,6 +165,9 @@ pub fn app(sim: AppState) -> Router {
             "/otdsws/v1/authentication/credentials",
             post(auth::otds_credentials),
         )
+        .route(otds_oauth::AUTH_PATH, get(otds_oauth::authorize::authorize))
+        .route(otds_oauth::LOGIN_PATH, post(otds_oauth::authorize::login))
+        .route(otds_oauth::TOKEN_PATH, post(otds_oauth::token::token))
         .fallback(outside)
         // Uploads are streamed to disk, so no body size cap.
         .layer(DefaultBodyLimit::disable())

@@ -28,6 +28,8 @@ pub struct Sim {
     pub tickets: Mutex<Tickets>,
     /// OTDS tokens (minted by the admin API or `/otdsws/...`) to user id.
     pub otds_tokens: Mutex<HashMap<String, i64>>,
+    /// OTDS OAuth clients, authorization codes and token lifetimes ([`crate::otds_oauth`]).
+    pub otds_oauth: Mutex<crate::otds_oauth::OAuthState>,
     pub faults: Mutex<FaultState>,
     pub requests: Mutex<Vec<RequestLog>>,
     pub uploads: Mutex<HashMap<String, UploadSession>>,

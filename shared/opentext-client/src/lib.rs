@@ -23,6 +23,7 @@ mod http;
 pub mod model;
 mod names;
 mod nodes;
+pub mod otds;
 mod permissions;
 mod retry;
 mod rm;
@@ -41,6 +42,7 @@ pub use content::{
 pub use error::{Error, Result};
 pub use names::same_name;
 pub use nodes::{CreateOptions, Download, ListOptions, NodeUpdate, Provenance, UploadMode};
+pub use otds::{OtdsToken, Pkce};
 pub use retry::RetryPolicy;
 pub use upload::UploadSessionHook;
 pub use versions::VersionOptions;
