@@ -46,7 +46,7 @@ pub fn parse_query(raw: &str) -> BTreeMap<String, String> {
 
 impl From<LambdaFunctionUrlRequest> for Request {
     fn from(req: LambdaFunctionUrlRequest) -> Self {
-        let headers = req
+        let mut headers: BTreeMap<String, String> = req
             .headers
             .iter()
             .filter_map(|(k, v)| {
@@ -56,6 +56,10 @@ impl From<LambdaFunctionUrlRequest> for Request {
                 ))
             })
             .collect();
+        // Payload 2.0 sends the request's cookies apart, in `cookies`.
+        if let Some(cookies) = req.cookies.as_ref().filter(|c| !c.is_empty()) {
+            headers.insert("cookie".into(), cookies.join("; "));
+        }
         let http = &req.request_context.http;
         Request {
             method: http.method.clone().unwrap_or_default(),
@@ -107,6 +111,11 @@ impl From<Response> for LambdaFunctionUrlResponse {
         let mut out = LambdaFunctionUrlResponse::default();
         out.status_code = r.status as i64;
         for (k, v) in &r.headers {
+            // Function URLs (payload 2.0) take Set-Cookie from `cookies`, one per entry.
+            if k == "set-cookie" {
+                out.cookies.push(v.clone());
+                continue;
+            }
             if let (Ok(name), Ok(value)) = (
                 http::HeaderName::from_bytes(k.as_bytes()),
                 HeaderValue::from_str(v),

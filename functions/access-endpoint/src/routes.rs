@@ -2,16 +2,15 @@
 
 use opentext_client::Secret;
 use records_domain::access::{AccessRefusal, parse_s3_uri};
-use records_workflows::access::{
-    AccessDeps, Credential, Denied, RequestContext, Target, audit_refusal, open,
-};
+use records_workflows::access::{Credential, Denied, RequestContext, Target, audit_refusal, open};
 use serde_json::json;
 
 use crate::request::{Request, Response};
+use crate::{App, browser};
 
 /// Answers one request. Never logs credentials or URLs: only the route, record and status.
-pub async fn handle(deps: &AccessDeps, req: &Request) -> Response {
-    let answer = route(deps, req).await;
+pub async fn handle(app: &App, req: &Request) -> Response {
+    let answer = route(app, req).await;
     tracing::info!(
         method = %req.method,
         path = %req.path,
@@ -22,14 +21,18 @@ pub async fn handle(deps: &AccessDeps, req: &Request) -> Response {
     answer
 }
 
-async fn route(deps: &AccessDeps, req: &Request) -> Response {
+async fn route(app: &App, req: &Request) -> Response {
+    let deps = &app.access;
+    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    if let Some(answer) = browser_route(app, req, &segments).await {
+        return answer;
+    }
     if req.method != "GET" {
         return refusal(&AccessRefusal::BadRequest {
             detail: format!("{} is not served here: GET only", req.method),
         })
         .with_status(405);
     }
-    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     let target = match segments.as_slice() {
         ["records", id, "content"] => match id.parse::<u64>() {
             Ok(n) if n > 0 => Target::Record(n),
@@ -61,13 +64,22 @@ async fn route(deps: &AccessDeps, req: &Request) -> Response {
         source_ip: req.source_ip.clone(),
         user_agent: req.user_agent.clone(),
     };
-    let Some(credential) = credential_of(req) else {
+    let session_user = app
+        .browser
+        .as_ref()
+        .and_then(|b| browser::session_of(b, req))
+        .map(|s| s.user);
+    let Some(credential) = credential_of(req).or_else(|| {
+        app.browser
+            .as_ref()
+            .and_then(|b| browser::credential_of(b, req))
+    }) else {
         audit_refusal(deps, &target, &AccessRefusal::NoCredentials, &ctx).await;
-        return refusal(&AccessRefusal::NoCredentials);
+        return answer_refusal(req, &AccessRefusal::NoCredentials, None);
     };
     match open(deps, &credential, &target, &ctx).await {
         Ok(grant) => Response::redirect(grant.url.expose()),
-        Err(Denied::Refused(r)) => refusal(&r),
+        Err(Denied::Refused(r)) => answer_refusal(req, &r, session_user.as_deref()),
         Err(Denied::Failed(why)) => {
             tracing::error!(reason = %why, request_id = %req.request_id, "could not check the request");
             Response::json(
@@ -75,6 +87,46 @@ async fn route(deps: &AccessDeps, req: &Request) -> Response {
                 &json!({"status": 503, "code": "unavailable", "message": "OpenText or AWS could not be asked; nothing was handed out, try again", "request_id": req.request_id}),
             )
         }
+    }
+}
+
+/// The browser's pages; `None` for the API's routes.
+async fn browser_route(app: &App, req: &Request, segments: &[&str]) -> Option<Response> {
+    let page = matches!(
+        (req.method.as_str(), segments),
+        ("GET", [""] | ["login"] | ["callback"] | ["folders", _]) | ("POST", ["logout"])
+    );
+    if !page {
+        return None;
+    }
+    let Some(cfg) = app.browser.as_ref() else {
+        return Some(Response::json(
+            404,
+            &json!({"status": 404, "code": "no_browser", "message": "this stack configures no OTDS sign-in; use the API with an OTCSTicket or bearer token"}),
+        ));
+    };
+    Some(match (req.method.as_str(), segments) {
+        ("POST", ["logout"]) => browser::logout(),
+        (_, ["login"]) => browser::login(cfg, req),
+        (_, ["callback"]) => browser::callback(cfg, &app.access, req).await,
+        (_, ["folders", id]) => match id.parse::<i64>() {
+            Ok(id) if id > 0 => browser::folder(cfg, &app.access, req, id).await,
+            _ => browser::refusal_page(
+                &AccessRefusal::BadRequest {
+                    detail: format!("{id:?} is not a folder id"),
+                },
+                None,
+            ),
+        },
+        _ => browser::home(cfg, req),
+    })
+}
+
+fn answer_refusal(req: &Request, r: &AccessRefusal, user: Option<&str>) -> Response {
+    if browser::wants_html(req) {
+        browser::refusal_page(r, user)
+    } else {
+        refusal(r)
     }
 }
 

@@ -73,6 +73,17 @@ pub fn request(
         },
         "isBase64Encoded": base64,
     });
+    // Payload 2.0 carries the request's cookies apart from its headers.
+    if let Some(cookie) = joined.remove("cookie") {
+        event["cookies"] = Value::Array(
+            cookie
+                .split(';')
+                .map(|c| Value::String(c.trim().to_string()))
+                .filter(|c| c.as_str().is_some_and(|s| !s.is_empty()))
+                .collect(),
+        );
+        event["headers"] = serde_json::to_value(&joined).unwrap_or_default();
+    }
     if !body.is_empty() {
         let text = if base64 {
             use base64::Engine;
@@ -90,6 +101,8 @@ pub fn request(
 pub struct UrlResponse {
     pub status: u16,
     pub headers: BTreeMap<String, String>,
+    /// `Set-Cookie` values (payload 2.0 returns them apart, in `cookies`).
+    pub cookies: Vec<String>,
     pub body: String,
 }
 
@@ -116,15 +129,35 @@ pub async fn call(runtime: &RuntimeApi, request: &Value, timeout: Duration) -> R
                         .collect()
                 })
                 .unwrap_or_default();
+            let cookies = v["cookies"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| c.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let body = v["body"].as_str().unwrap_or("");
+            let body = if v["isBase64Encoded"].as_bool() == Some(true) {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD
+                    .decode(body)
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default()
+            } else {
+                body.to_string()
+            };
             Ok(UrlResponse {
                 status,
                 headers,
-                body: v["body"].as_str().unwrap_or("").to_string(),
+                cookies,
+                body,
             })
         }
         Outcome::Error(e) => Ok(UrlResponse {
             status: 502,
             headers: BTreeMap::new(),
+            cookies: Vec::new(),
             body: e.to_string(),
         }),
     }
@@ -146,4 +179,66 @@ pub fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// A Function URL in front of a function, over real HTTP on a loopback port (what a browser
+/// or curl talks to): each request becomes the payload 2.0 event, the answer its status,
+/// headers, cookies and body. The Function URL's `x-forwarded-proto` is `http` here.
+pub struct UrlServer {
+    pub url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for UrlServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub async fn serve(runtime: RuntimeApi) -> Result<UrlServer> {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    use axum::response::IntoResponse;
+
+    let handler = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let runtime = runtime.clone();
+        async move {
+            let mut pairs: Vec<(String, String)> = headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+                .collect();
+            pairs.push(("x-forwarded-proto".into(), "http".into()));
+            let refs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let path = uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into());
+            let text = std::str::from_utf8(&body).is_ok();
+            let event = request(method.as_str(), &path, &refs, &body, !text);
+            match call(&runtime, &event, Duration::from_secs(60)).await {
+                Ok(r) => {
+                    let mut out = axum::http::Response::builder().status(r.status);
+                    for (k, v) in &r.headers {
+                        out = out.header(k, v);
+                    }
+                    for c in &r.cookies {
+                        out = out.header("set-cookie", c);
+                    }
+                    out.body(axum::body::Body::from(r.body))
+                        .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+                }
+                Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+            }
+        }
+    };
+    let app = axum::Router::new().fallback(handler);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(UrlServer { url, task })
 }

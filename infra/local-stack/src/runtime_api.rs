@@ -50,11 +50,24 @@ struct Inner {
     polled: Notify,
 }
 
+/// Cheap to clone (a Function URL front and the stack share one); the server stops when
+/// the last clone is dropped.
+#[derive(Clone)]
 pub struct RuntimeApi {
     addr: SocketAddr,
     inner: Arc<Inner>,
-    server: tokio::task::JoinHandle<()>,
+    /// Held only for its drop: the last clone stops the server.
+    _server: Arc<ServerTask>,
     function_arn: String,
+}
+
+/// Aborts the Runtime API server when dropped.
+struct ServerTask(tokio::task::JoinHandle<()>);
+
+impl Drop for ServerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 const PREFIX: &str = "/2018-06-01/runtime";
@@ -80,7 +93,7 @@ impl RuntimeApi {
         Ok(Self {
             addr,
             inner,
-            server,
+            _server: Arc::new(ServerTask(server)),
             function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{function_name}"),
         })
     }
@@ -142,12 +155,6 @@ impl RuntimeApi {
 
     pub fn function_arn(&self) -> &str {
         &self.function_arn
-    }
-}
-
-impl Drop for RuntimeApi {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 
