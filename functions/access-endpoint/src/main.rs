@@ -93,6 +93,11 @@ async fn browser_config(
         })?
         .secret_string
         .unwrap_or_default();
+    // The stack's generated secret is `{"key": "…"}`; a plain string works too.
+    let secret = serde_json::from_str::<serde_json::Value>(&secret)
+        .ok()
+        .and_then(|v| v["key"].as_str().map(str::to_string))
+        .unwrap_or(secret);
     if secret.len() < 32 {
         anyhow::bail!("the session key secret {secret_id} holds fewer than 32 characters");
     }
