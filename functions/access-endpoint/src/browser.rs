@@ -265,7 +265,8 @@ pub async fn folder(cfg: &BrowserConfig, deps: &AccessDeps, req: &Request, id: i
             .await
             .ok()
             .and_then(|rm| rm.primary().and_then(|d| d.record_date.clone()))
-            .map(|d| d.to_string());
+            // The day is what a reader needs; OpenText's time of day is usually midnight.
+            .map(|d| d.to_string().chars().take(10).collect());
         let holds = deps
             .opentext
             .active_hold_ids(n.id)
