@@ -23,6 +23,8 @@ pub struct Config {
     /// them is S3's echo of records-bridge's own write and is dropped without any AWS call.
     /// Unset or empty: none is recognised (every tagging event is handled).
     pub self_writers: SelfWriters,
+    /// `ACCESS_URL`: P5's endpoint; reference records name their content's link on it.
+    pub access_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +71,7 @@ impl Config {
             audit_table: required("AUDIT_TABLE")?,
             concurrency,
             self_writers,
+            access_url: get("ACCESS_URL").filter(|v| !v.trim().is_empty()),
         })
     }
 }

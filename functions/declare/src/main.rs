@@ -52,5 +52,6 @@ async fn build() -> anyhow::Result<Deps> {
         concurrency: config.concurrency,
         crash: CrashPoints::from_env(),
         self_writers: config.self_writers,
+        access_url: config.access_url,
     })
 }

@@ -47,6 +47,32 @@ async fn a_new_s3_version_becomes_a_new_version_of_the_reference_record_and_a_ne
         linked, expected,
         "both S3 versions linked with their SHA-256"
     );
+
+    // P5: the reference names its content's link on the access endpoint (the template's
+    // ACCESS_URL), which opens exactly the newest version.
+    let download = test_support::opentext::service_client(&stack)
+        .download(node_id as i64)
+        .await
+        .expect("manifest");
+    let mut text = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut download.into_reader(), &mut text)
+        .await
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("JSON manifest");
+    let link = manifest["access_url"].as_str().expect("access_url");
+    assert!(
+        link.starts_with("https://access-function.lambda-url.us-east-1.on.aws/content?uri="),
+        "{link}"
+    );
+    let encoded = link.split_once("?uri=").unwrap().1;
+    let uri = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    assert_eq!(uri, manifest["uri"].as_str().unwrap());
+    let v = records_domain::access::parse_s3_uri(&uri).unwrap();
+    assert_eq!(v.key, "p3/contract.pdf");
+    assert!(versions.contains(&v.version_id));
 }
 
 #[tokio::test]

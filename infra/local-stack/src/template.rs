@@ -267,6 +267,12 @@ fn scalar(v: &Value, deployed: &Deployed) -> Result<String> {
     if let Some((logical, attr)) = get_att(v) {
         return match attr.as_str() {
             "RoleId" => Ok(local_role_id(&logical)),
+            // SAM's `<Function>Url`: a stand-in of AWS's form (the local one is served by
+            // `function_url::serve` on a port chosen at start).
+            "FunctionUrl" => Ok(format!(
+                "https://{}.lambda-url.us-east-1.on.aws/",
+                kebab(logical.trim_end_matches("Url"))
+            )),
             // A created resource's ARN (queues, tables, buckets, KMS keys).
             "Arn" => deployed
                 .resources

@@ -160,6 +160,16 @@ pub fn content_disposition(name: &str) -> String {
     }
 }
 
+/// The endpoint's link to one governed version (`<base>/content?uri=<the S3 URI, encoded>`):
+/// known before the record exists, so a reference record can carry it from its creation.
+pub fn access_link(base: &str, s3_uri: &str) -> String {
+    format!(
+        "{}/content?uri={}",
+        base.trim_end_matches('/'),
+        utf8_percent_encode(s3_uri, NON_ALPHANUMERIC)
+    )
+}
+
 /// `s3://bucket/key?versionId=v` (the key as written, `%`-escapes decoded) → the version.
 /// A governed version is always named with its version id.
 pub fn parse_s3_uri(uri: &str) -> Result<ObjectVersion, String> {
@@ -224,6 +234,19 @@ mod tests {
             content_disposition("\u{7}"),
             "attachment; filename=\"download\""
         );
+    }
+
+    #[test]
+    fn the_access_link_round_trips_to_the_version() {
+        let uri = "s3://gov/legal/a%20b+c.pdf?versionId=3HL";
+        let link = access_link("https://x.lambda-url.eu-west-1.on.aws/", uri);
+        assert!(link.starts_with("https://x.lambda-url.eu-west-1.on.aws/content?uri=s3%3A%2F%2F"));
+        let encoded = link.split_once("?uri=").unwrap().1;
+        let decoded = percent_encoding::percent_decode_str(encoded)
+            .decode_utf8()
+            .unwrap();
+        assert_eq!(decoded, uri);
+        assert_eq!(parse_s3_uri(&decoded).unwrap().key, "legal/a b+c.pdf");
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub struct Deps {
     pub crash: CrashPoints,
     /// The roles records-bridge writes tags with: their tagging events are its own.
     pub self_writers: SelfWriters,
+    /// P5's endpoint (`ACCESS_URL`): a reference record's manifest links its content there.
+    pub access_url: Option<String>,
 }
 
 /// One S3 object change that may need declaring (from an S3 event notification).

@@ -66,7 +66,8 @@ async fn prepare(run: &Run<'_>, plan: &Plan, name: &str) -> Result<Upload, StepE
         )))),
         Mode::Reference => {
             let sha256 = hash_s3_object(run).await?;
-            let manifest = serde_json::json!({
+            let uri = records_domain::policy::source_uri(&plan.facts);
+            let mut manifest = serde_json::json!({
                 "records_bridge_reference": 1,
                 "bucket": f.bucket,
                 "key": f.key,
@@ -74,8 +75,12 @@ async fn prepare(run: &Run<'_>, plan: &Plan, name: &str) -> Result<Upload, StepE
                 "etag": f.etag,
                 "size": f.size,
                 "sha256": sha256,
-                "uri": records_domain::policy::source_uri(&plan.facts),
+                "uri": uri,
             });
+            // One click from the record in OpenText to its content, checked as that user.
+            if let Some(base) = &run.deps.access_url {
+                manifest["access_url"] = records_domain::access::access_link(base, &uri).into();
+            }
             let bytes = serde_json::to_vec_pretty(&manifest).expect("plain JSON");
             let source = BytesSource::new(bytes, format!("{name}.s3ref.json"))
                 .with_mime_type("application/vnd.records-bridge.s3-reference+json");
