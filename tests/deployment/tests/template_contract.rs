@@ -270,7 +270,10 @@ fn public_function_urls_authenticate_every_call_and_can_do_little() {
                 assert!(resource.contains("AuditTable"), "{name}: writes audit only");
             }
             if actions.iter().any(|a| a.starts_with("s3:")) {
-                assert!(resource.contains("-governed-"), "{name}: governed bucket only");
+                assert!(
+                    resource.contains("-governed-"),
+                    "{name}: governed bucket only"
+                );
             }
         }
     }

@@ -207,3 +207,27 @@ fn the_demo_policy_cannot_give_two_objects_one_name() {
     // The example keeps `{basename}`-style names, and is told so.
     assert!(!example().warnings.is_empty());
 }
+
+const IGNORE_ALL: &str = "  - name: nothing\n    match: {}\n    action: ignore\n";
+
+#[test]
+fn a_presigned_url_lifetime_above_15_minutes_is_refused_at_load() {
+    let ok = format!(
+        "{}access:\n  url_lifetime_seconds: 900\n  holds_block_access: true\n",
+        with_rules(IGNORE_ALL)
+    );
+    let p = Policy::from_yaml(&ok).expect("900 s is the limit");
+    assert_eq!(p.access.url_lifetime.as_secs(), 900);
+    assert!(p.access.holds_block_access);
+    let long = format!(
+        "{}access:\n  url_lifetime_seconds: 901\n",
+        with_rules(IGNORE_ALL)
+    );
+    let errs = errors(&long);
+    assert_eq!(
+        errs,
+        vec!["access.url_lifetime_seconds: 901 s: a presigned URL lives 1 to 900 seconds (15 minutes)".to_string()]
+    );
+    let default = Policy::from_yaml(&with_rules(IGNORE_ALL)).unwrap();
+    assert_eq!(default.access.url_lifetime.as_secs(), 60);
+}
