@@ -13,10 +13,10 @@ CFN_LINT_PIN := cfn-lint==1.51.0
 
 export MOTO_PYTHON := $(CURDIR)/$(MOTO_VENV)/bin/python
 
-.PHONY: test demo bench lint fmt tools moto-venv tools-venv build-release clean-venvs
+.PHONY: test demo bench lint fmt tools moto-venv tools-venv browser build-release clean-venvs
 
 ## test: the whole test suite (unit, moto + simulator integration, end to end)
-test: moto-venv
+test: moto-venv browser
 	cargo test --workspace
 
 ## demo: the local stack (moto + OpenText simulator + the real functions), with samples
@@ -43,7 +43,18 @@ lint: tools-venv
 fmt:
 	cargo fmt --all
 
-tools: moto-venv tools-venv
+tools: moto-venv tools-venv browser
+
+## browser: headless Chromium and chromedriver from Debian (P5's page is tested in a real
+## browser); skipped when both are there. Needs root (or sudo) for apt-get.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	  echo "chromium and chromedriver present"; \
+	else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver; \
+	fi
 
 moto-venv: $(MOTO_VENV)/.installed
 $(MOTO_VENV)/.installed:
