@@ -22,6 +22,9 @@ pub mod content;
 pub mod hashing;
 pub mod policy;
 
+#[cfg(feature = "browser")]
+pub mod browser;
+
 #[cfg(feature = "stack")]
 pub mod audit;
 #[cfg(feature = "stack")]
