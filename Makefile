@@ -21,7 +21,7 @@ test: moto-venv browser
 
 ## demo: the local stack (moto + OpenText simulator + the real functions), with samples
 demo: moto-venv
-	cargo build -p opentext-sim -p declare -p lifecycle-worker -p event-intake -p event-poller -p local-stack
+	cargo build -p opentext-sim -p declare -p lifecycle-worker -p event-intake -p event-poller -p access-endpoint -p local-stack
 	cargo run -q -p local-stack --bin records-local -- demo
 
 ## bench: measured figures (memory, wall time, start-up, artifact size)

@@ -5,6 +5,7 @@
 
 mod lifecycle;
 mod p4;
+mod p5;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,8 +64,9 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// The demo's binaries, as `make demo` builds them into target/debug.
-const BINARIES: [&str; 5] = [
+const BINARIES: [&str; 6] = [
     "declare",
+    "access-endpoint",
     "opentext-sim",
     "lifecycle-worker",
     "event-intake",
@@ -96,6 +98,7 @@ async fn main() -> Result<()> {
     print_outcomes(&stack, &bucket, &versions).await?;
     lifecycle::run(&stack).await?;
     p4::run(&stack).await?;
+    let _access = p5::run(&stack, p4::CONTRACT_KEY).await?;
 
     print_where_next(&stack, &root, &bucket);
     watch_queue(&stack).await?;

@@ -10,6 +10,8 @@ use local_stack::stack::Stack;
 use serde_json::{Value, json};
 
 const SEARCH: u64 = 7100;
+/// The contract this act declares (the next act opens it).
+pub const CONTRACT_KEY: &str = "legal/contracts/K-2026-17/signed.pdf";
 
 pub async fn run(stack: &Stack) -> Result<()> {
     println!("\n• P4: a business event starts retention; disposition only when nothing keeps it");
@@ -21,7 +23,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
         )
         .await?;
     let bucket = stack.resource("GovernedBucket");
-    let key = "legal/contracts/K-2026-17/signed.pdf";
+    let key = CONTRACT_KEY;
     let version = stack
         .s3()
         .put_object()
@@ -104,7 +106,7 @@ async fn send(stack: &Stack, body: &Value) -> Result<()> {
     Ok(())
 }
 
-async fn node_of(stack: &Stack, name: &str) -> Result<i64> {
+pub async fn node_of(stack: &Stack, name: &str) -> Result<i64> {
     let nodes = stack.sim_admin("nodes?parent_id=2103").await?;
     nodes
         .as_array()
