@@ -43,7 +43,7 @@ async fn record(stack: &Stack, name: &str, body: &[u8]) -> (u64, LinkedVersion) 
         .bucket(&bucket)
         .key(&key)
         .content_type("application/octet-stream")
-        .tagging(&format!("records-bridge%3Anode-id={node}"))
+        .tagging(format!("records-bridge%3Anode-id={node}"))
         .body(ByteStream::from(body.to_vec()))
         .send()
         .await
