@@ -219,12 +219,10 @@ mod tests {
             content_disposition("Übersicht €.pdf"),
             "attachment; filename=\"_bersicht _.pdf\"; filename*=UTF-8''%C3%9Cbersicht%20%E2%82%AC.pdf"
         );
-        let quoted = content_disposition("a\"b\\c%d.txt");
-        assert!(
-            quoted.starts_with(
-                "attachment; filename=\"a_b_c_d.txt\"; filename*=UTF-8''a%22b%5Cc%25d.txt"
-            ),
-            "{quoted}"
+        // A backslash is a path separator to some clients: it never reaches the name.
+        assert_eq!(
+            content_disposition("a\"b\\c%d.txt"),
+            "attachment; filename=\"a_b_c_d.txt\"; filename*=UTF-8''a%22b_c%25d.txt"
         );
         assert_eq!(
             content_disposition("../etc/passwd"),
