@@ -5,76 +5,24 @@
 //! OTDS expires the token, and signs out. The real `access-endpoint` binary sits behind a
 //! Function URL served over HTTP by local-stack.
 
+mod access_support;
+
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_s3::primitives::ByteStream;
+use access_support::*;
 use local_stack::function_url::serve;
 use local_stack::stack::{Stack, StackOptions};
-use opentext_client::{BytesSource, CreateOptions};
-use records_aws::links::{LinkStore, LinkedVersion};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use test_support::browser::Browser;
 use test_support::stack::OptionsExt;
 
 const CLIENT_ID: &str = "records-bridge-browser";
-const FINANCE: i64 = 2101;
-
-/// A record in Finance whose content is one linked S3 version (stored as a download).
-async fn record(stack: &Stack, name: &str, body: &[u8]) -> (u64, LinkedVersion) {
-    let ot = test_support::opentext::service_client(stack);
-    let node = ot
-        .create_document(
-            FINANCE,
-            name,
-            Arc::new(BytesSource::new(body.to_vec(), name.to_string())),
-            &CreateOptions::default(),
-        )
-        .await
-        .expect("record")
-        .id as u64;
-    let bucket = test_support::stack::governed_bucket(stack);
-    let key = format!("finance/{name}");
-    let version_id = stack
-        .s3()
-        .put_object()
-        .bucket(&bucket)
-        .key(&key)
-        .content_type("application/octet-stream")
-        .tagging(format!("records-bridge%3Anode-id={node}"))
-        .body(ByteStream::from(body.to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .version_id
-        .unwrap();
-    let v = LinkedVersion {
-        bucket,
-        key,
-        version_id,
-        sha256: hex::encode(Sha256::digest(body)),
-    };
-    LinkStore::new(stack.dynamodb(), stack.resource("WorkflowTable"))
-        .link(node, &v)
-        .await
-        .unwrap();
-    (node, v)
-}
 
 /// Sets the Records Managers group's (jdoe's) permissions on one node, as an admin would.
 async fn set_group_permissions(stack: &Stack, node: u64, permissions: Option<&[&str]>) {
-    let admin: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth", stack.sim.base_url()))
-        .form(&[("username", "Admin"), ("password", "livelink")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ticket = admin["ticket"].as_str().unwrap();
+    let ticket = &ticket(stack, "Admin", "livelink").await;
     let url = format!(
         "{}/api/v2/nodes/{node}/permissions/custom/1100",
         stack.sim.base_url()
@@ -128,10 +76,23 @@ async fn sign_in_see_only_permitted_records_download_one_refusal_expiry_sign_out
         .expect("OAuth client");
 
     let body = b"quarterly ledger, signed".to_vec();
-    let (open_node, open_v) = record(&stack, "ledger-q3.bin", &body).await;
-    let (closed_node, _) = record(&stack, "payroll-q3.bin", b"payroll").await;
+    let (open_node, open_v) =
+        record(&stack, "ledger-q3.bin", &body, "application/octet-stream").await;
+    let (closed_node, _) = record(
+        &stack,
+        "payroll-q3.bin",
+        b"payroll",
+        "application/octet-stream",
+    )
+    .await;
     set_group_permissions(&stack, closed_node, Some(&["see"])).await;
-    let (hidden_node, _) = record(&stack, "board-minutes.bin", b"minutes").await;
+    let (hidden_node, _) = record(
+        &stack,
+        "board-minutes.bin",
+        b"minutes",
+        "application/octet-stream",
+    )
+    .await;
     set_group_permissions(&stack, hidden_node, None).await;
     // What the page shows of a record: its record date and a hold.
     let ot = test_support::opentext::service_client(&stack);

@@ -2,16 +2,17 @@
 //! 2.0, as AWS sends it), asking the OpenText simulator as the user, reading links from the
 //! workflow table and presigning GETs against moto; the URL it answers with is fetched.
 
+mod access_support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_s3::primitives::ByteStream;
+use access_support::*;
 use local_stack::function_url::{UrlResponse, call, request};
 use local_stack::stack::{Stack, StackOptions};
 use opentext_client::{BytesSource, CreateOptions};
-use records_aws::links::{LinkStore, LinkedVersion};
+use records_aws::links::LinkedVersion;
 use records_domain::{AuditAction, AuditEvent, Outcome};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use test_support::stack::OptionsExt;
 
@@ -24,62 +25,6 @@ async fn stack() -> Stack {
             .with_policy(&policy),
     )
     .await
-}
-
-/// A ticket of a simulator user, as their browser or script would hold it.
-async fn ticket(stack: &Stack, user: &str, password: &str) -> String {
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth", stack.sim.base_url()))
-        .form(&[("username", user), ("password", password)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["ticket"].as_str().expect("ticket").to_string()
-}
-
-/// A record in Finance (2101: Records Managers, jdoe's group, may see its content) whose
-/// content is one S3 version in the governed bucket, linked as P1 links it.
-async fn record(stack: &Stack, name: &str, body: &[u8]) -> (u64, LinkedVersion) {
-    let ot = test_support::opentext::service_client(stack);
-    let node = ot
-        .create_document(
-            2101,
-            name,
-            Arc::new(BytesSource::new(b"{}".to_vec(), format!("{name}.json"))),
-            &CreateOptions::default(),
-        )
-        .await
-        .expect("record")
-        .id as u64;
-    let bucket = test_support::stack::governed_bucket(stack);
-    let key = format!("finance/{name}");
-    let version_id = stack
-        .s3()
-        .put_object()
-        .bucket(&bucket)
-        .key(&key)
-        .content_type("application/pdf")
-        .tagging(format!("records-bridge%3Anode-id={node}"))
-        .body(ByteStream::from(body.to_vec()))
-        .send()
-        .await
-        .unwrap()
-        .version_id
-        .unwrap();
-    let v = LinkedVersion {
-        bucket,
-        key,
-        version_id,
-        sha256: hex::encode(Sha256::digest(body)),
-    };
-    LinkStore::new(stack.dynamodb(), stack.resource("WorkflowTable"))
-        .link(node, &v)
-        .await
-        .unwrap();
-    (node, v)
 }
 
 async fn get(stack: &Stack, path: &str, headers: &[(&str, &str)]) -> UrlResponse {
@@ -120,7 +65,7 @@ fn uri_of(v: &LinkedVersion) -> String {
 async fn a_permitted_user_is_sent_to_exactly_the_linked_version_and_it_is_audited() {
     let stack = stack().await;
     let body = b"%PDF-1.7 the signed contract".to_vec();
-    let (node, v) = record(&stack, "Vertrag Müller 2026.pdf", &body).await;
+    let (node, v) = record(&stack, "Vertrag Müller 2026.pdf", &body, "application/pdf").await;
     let jdoe = ticket(&stack, "jdoe", "jdoe-pass").await;
 
     let r = get(
@@ -212,7 +157,7 @@ async fn a_permitted_user_is_sent_to_exactly_the_linked_version_and_it_is_audite
 #[tokio::test]
 async fn refusals_have_their_status_their_reason_and_an_audit_event() {
     let stack = stack().await;
-    let (node, v) = record(&stack, "ledger-2026.pdf", b"ledger").await;
+    let (node, v) = record(&stack, "ledger-2026.pdf", b"ledger", "application/pdf").await;
     let jdoe = ticket(&stack, "jdoe", "jdoe-pass").await;
     let outsider = ticket(&stack, "outsider", "outsider-pass").await;
     let path = format!("/records/{node}/content");
@@ -339,7 +284,7 @@ async fn refusals_have_their_status_their_reason_and_an_audit_event() {
 #[tokio::test]
 async fn a_disposed_version_answers_gone_naming_its_certificate() {
     let stack = stack().await;
-    let (node, v) = record(&stack, "old-ledger.pdf", b"old").await;
+    let (node, v) = record(&stack, "old-ledger.pdf", b"old", "application/pdf").await;
     stack
         .s3()
         .delete_object()
