@@ -157,7 +157,7 @@ pub async fn open(
     match check_and_presign(deps, credential, target).await {
         Ok(grant) => {
             let ok = Outcome::Succeeded;
-            let ev = event(deps, Some(&user), target, Some(&grant.version), ok, ctx)
+            let ev = event(Some(&user), target, Some(&grant.version), ok, ctx)
                 .with_record(grant.node_id, None)
                 .with_reason(format!(
                     "presigned GET for {} s",
@@ -376,7 +376,6 @@ async fn how_gone(deps: &AccessDeps, v: &ObjectVersion) -> Gone {
 }
 
 fn event(
-    _deps: &AccessDeps,
     user: Option<&User>,
     target: &Target,
     version: Option<&ObjectVersion>,
@@ -455,7 +454,7 @@ async fn audit(
         Denied::Refused(r) => (Outcome::Denied, r.message(), r.status()),
         Denied::Failed(f) => (Outcome::Failed, f.clone(), 503),
     };
-    let ev = event(deps, user, target, version, outcome, ctx)
+    let ev = event(user, target, version, outcome, ctx)
         .with_reason(reason)
         .with_detail("status", status);
     append(deps, &ev).await;
