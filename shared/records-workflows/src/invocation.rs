@@ -47,10 +47,18 @@ impl Invocation {
 
 /// Now, RFC 3339 UTC with milliseconds: every audit event and workflow record uses this one.
 pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.millisecond() as u32 * 1_000_000)
-        .unwrap_or(now)
-        .format(&time::format_description::well_known::Rfc3339)
+    utc_millis(time::OffsetDateTime::now_utc())
+}
+
+/// `2026-12-01T10:00:00.040Z`: always three fraction digits, so these times sort as text
+/// (the well-known RFC 3339 formatter trims trailing zeros, and `.04Z` would sort after
+/// `.041Z`).
+pub fn utc_millis(t: time::OffsetDateTime) -> String {
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&fmt)
         .unwrap_or_default()
 }
 
@@ -81,5 +89,25 @@ mod tests {
             now.ends_with('Z') && now.len() == "2026-12-01T10:00:00.123Z".len(),
             "{now}"
         );
+    }
+
+    #[test]
+    fn times_keep_three_fraction_digits_so_they_sort_as_text() {
+        use time::macros::datetime;
+        assert_eq!(
+            utc_millis(datetime!(2026-12-01 22:23:47.04 UTC)),
+            "2026-12-01T22:23:47.040Z"
+        );
+        assert_eq!(
+            utc_millis(datetime!(2026-12-01 22:23:47 UTC)),
+            "2026-12-01T22:23:47.000Z"
+        );
+        assert_eq!(
+            utc_millis(datetime!(2026-12-01 23:30:00.5 +01:00)),
+            "2026-12-01T22:30:00.500Z"
+        );
+        let earlier = utc_millis(datetime!(2026-12-01 22:23:47.04 UTC));
+        let later = utc_millis(datetime!(2026-12-01 22:23:47.041 UTC));
+        assert!(earlier < later);
     }
 }
