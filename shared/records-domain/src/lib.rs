@@ -11,6 +11,7 @@
 //! - [`s3key`]: decoding object keys from S3 event notifications;
 //! - [`business_event`]: P4's business events (`case.closed` on a business object);
 //! - [`retention`]: RSI + record date → Object Lock retain-until, never shortening COMPLIANCE;
+//! - [`publication`]: P7's gates, distribution paths and workflow states;
 //! - [`drift`]: P3 reconciliation, classifying disagreements between OpenText and S3;
 //! - [`tags`]: the S3 tags records-bridge writes and reads;
 //! - [`self_writes`]: S3 tagging events caused by records-bridge's own writes (dropped).
@@ -28,6 +29,7 @@ pub mod idempotency;
 pub mod lifecycle;
 pub mod policy;
 pub mod poll;
+pub mod publication;
 pub mod retention;
 pub mod s3key;
 pub mod self_writes;

@@ -51,10 +51,21 @@ pub enum LifecycleEventType {
     /// `data.reviewer`).
     #[serde(rename = "disposition.approved")]
     DispositionApproved,
+    /// Category attribute values changed on the node (`data.category_id` names the
+    /// category): P7 reads it as an approval set or taken back.
+    #[serde(rename = "node.attributes_changed")]
+    AttributesChanged,
+    /// P7: publish the document (an API call through the intake); `version`, when given,
+    /// is the version asked for.
+    #[serde(rename = "publication.requested")]
+    PublicationRequested,
+    /// P7: take the published copy down (optional `data.reason`).
+    #[serde(rename = "publication.withdrawn")]
+    PublicationWithdrawn,
 }
 
 impl LifecycleEventType {
-    pub const ALL: [LifecycleEventType; 8] = [
+    pub const ALL: [LifecycleEventType; 11] = [
         LifecycleEventType::RecordStatusChanged,
         LifecycleEventType::NodeMoved,
         LifecycleEventType::VersionAdded,
@@ -63,6 +74,9 @@ impl LifecycleEventType {
         LifecycleEventType::RetentionChanged,
         LifecycleEventType::DispositionStatusChanged,
         LifecycleEventType::DispositionApproved,
+        LifecycleEventType::AttributesChanged,
+        LifecycleEventType::PublicationRequested,
+        LifecycleEventType::PublicationWithdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +89,9 @@ impl LifecycleEventType {
             LifecycleEventType::RetentionChanged => "retention.changed",
             LifecycleEventType::DispositionStatusChanged => "disposition.status_changed",
             LifecycleEventType::DispositionApproved => "disposition.approved",
+            LifecycleEventType::AttributesChanged => "node.attributes_changed",
+            LifecycleEventType::PublicationRequested => "publication.requested",
+            LifecycleEventType::PublicationWithdrawn => "publication.withdrawn",
         }
     }
 
@@ -88,6 +105,10 @@ impl LifecycleEventType {
             LifecycleEventType::RetentionChanged => &[],
             LifecycleEventType::DispositionStatusChanged => &["status"],
             LifecycleEventType::DispositionApproved => &["qdate"],
+            LifecycleEventType::AttributesChanged => &["category_id"],
+            LifecycleEventType::PublicationRequested | LifecycleEventType::PublicationWithdrawn => {
+                &[]
+            }
         }
     }
 }

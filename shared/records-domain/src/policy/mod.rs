@@ -6,6 +6,7 @@ pub mod archive;
 pub mod business;
 mod evaluate;
 mod model;
+pub mod publication;
 mod template;
 mod validate;
 

@@ -27,6 +27,8 @@ pub(crate) struct PolicyDoc {
     pub business_events: Option<Vec<super::business::BusinessEventDoc>>,
     /// P5: how S3 content of records is handed out.
     pub access: Option<super::access::AccessDoc>,
+    /// P7: which documents are published, when, and where.
+    pub publication: Option<super::publication::PublicationDoc>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -323,6 +325,8 @@ pub struct Policy {
     pub business_events: super::business::BusinessEventPolicy,
     /// P5: presigned URL lifetime, whether holds close access.
     pub access: super::access::AccessPolicy,
+    /// P7: gated publication (None: nothing is published).
+    pub publication: Option<super::publication::PublicationPolicy>,
     /// What is allowed but worth a records manager's look (e.g. a name template that can
     /// give two objects one name); functions log them at start.
     pub warnings: Vec<super::ValidationError>,

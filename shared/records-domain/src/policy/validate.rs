@@ -201,6 +201,9 @@ fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
         &mut e.list,
     );
     let access = super::access::validate_access(doc.access, &mut e.list);
+    let publication = doc
+        .publication
+        .and_then(|p| super::publication::validate_publication(p, &mut e.list, &mut e.warnings));
     match provenance {
         Some(provenance) if e.list.is_empty() => Ok(Policy {
             provenance,
@@ -208,6 +211,7 @@ fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
             archive,
             business_events,
             access,
+            publication,
             warnings: e.warnings,
         }),
         _ => Err(e.list),
