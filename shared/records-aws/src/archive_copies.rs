@@ -22,7 +22,7 @@ use records_domain::retention::LockMode;
 
 use crate::s3_objects::{S3Error, classify_final};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What HeadObject says about an archive object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,13 +127,12 @@ impl ArchiveCopies {
         S: Stream<Item = Result<Bytes, E>> + Send + 'static,
         E: Into<BoxError> + 'static,
     {
-        let body = ByteStream::from_body_1_x(StreamBody(Mutex::new(Box::pin(body))));
         let mut req = self
             .client
             .put_object()
             .bucket(copy.bucket)
             .key(copy.key)
-            .body(body)
+            .body(streamed(body))
             .content_length(copy.size as i64)
             // The algorithm names the header S3 (and moto's Object Lock check) expects; the
             // value is ours, so the SDK does not hash the stream again.
@@ -166,6 +165,16 @@ impl ArchiveCopies {
             .map_err(|e| classify_final("PutObject", copy.bucket, copy.key, e))?;
         Ok(out.version_id().map(str::to_string))
     }
+}
+
+/// `body` as the SDK's request body, streamed chunk by chunk (this module's and
+/// [`crate::publication_bucket`]'s PutObject).
+pub(crate) fn streamed<S, E>(body: S) -> ByteStream
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: Into<BoxError> + 'static,
+{
+    ByteStream::from_body_1_x(StreamBody(Mutex::new(Box::pin(body))))
 }
 
 /// A stream of chunks as the HTTP body the SDK sends. The SDK wants a `Sync` body; the mutex

@@ -114,6 +114,17 @@ pub fn s3control_client(sdk: &SdkConfig) -> aws_sdk_s3control::Client {
     aws_sdk_s3control::Client::from_conf(conf.build())
 }
 
+/// A CloudFront client (P7's invalidations). CloudFront is global, its API signed for
+/// us-east-1: without a region in the SDK configuration the client uses us-east-1.
+/// (`AWS_ENDPOINT_URL` reaches it through the SDK configuration, as for every client.)
+pub fn cloudfront_client(sdk: &SdkConfig) -> aws_sdk_cloudfront::Client {
+    let mut conf = aws_sdk_cloudfront::config::Builder::from(sdk);
+    if sdk.region().is_none() {
+        conf = conf.region(aws_sdk_cloudfront::config::Region::from_static("us-east-1"));
+    }
+    aws_sdk_cloudfront::Client::from_conf(conf.build())
+}
+
 /// Resolves every S3 Control operation to one URL, without the account host prefix.
 #[derive(Debug, Clone)]
 pub struct VerbatimEndpoint(pub String);

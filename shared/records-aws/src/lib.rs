@@ -8,6 +8,9 @@
 //! - [`object_lock`]: legal holds and retention on object versions, read via HeadObject;
 //! - [`archive_copies`]: P2's archive copies: PutObject with SHA-256 and Object Lock,
 //!   HeadObject with their checksum;
+//! - [`publication_bucket`]: P7's publication bucket: streamed PutObject with SHA-256,
+//!   HeadObject with its checksum, withdrawal of every version and delete marker of a key;
+//! - [`cdn`]: P7's CloudFront invalidations (idempotent by caller reference);
 //! - [`secrets`]: the OpenText service account from Secrets Manager;
 //! - [`signing_keys`]: the callback signing keys from Secrets Manager, re-read when stale;
 //! - [`snapshots`]: the poller's per-node snapshots (conditional on their revision);
@@ -18,6 +21,7 @@ pub mod archive_copies;
 pub mod audit_log;
 pub mod batch_operations;
 pub mod business_index;
+pub mod cdn;
 pub mod certificate_signer;
 pub mod certificate_store;
 pub mod config;
@@ -27,6 +31,7 @@ pub mod links;
 pub mod object_lock;
 pub mod policy_handle;
 pub mod policy_source;
+pub mod publication_bucket;
 pub mod replay_guard;
 pub mod s3_objects;
 pub mod secrets;
