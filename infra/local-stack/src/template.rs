@@ -1,7 +1,8 @@
 //! Reads `template.yaml` (the SAM template that is deployed) and creates its storage,
-//! queues, tables and secrets in moto, so the local stack cannot drift from what ships.
-//! It also resolves each function's environment (`!Ref` to parameters and resources, roles'
-//! `!GetAtt …RoleId`, `!Join`).
+//! queues, tables, secrets and CloudFront distributions in moto, so the local stack cannot
+//! drift from what ships. It also resolves each function's environment (`!Ref` to
+//! parameters, pseudo parameters and resources, `!GetAtt` of their attributes, roles'
+//! `!GetAtt …RoleId`, `!Join`, `!Sub`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +10,15 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_norway::Value;
 
+mod cloudfront;
 mod deploy;
+
+pub use cloudfront::{LocalDistribution, LocalOrigin, get_distribution};
+
+/// The account moto serves (what `AWS::AccountId` is locally).
+pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
+/// The region of the local stack (what `AWS::Region` is locally).
+pub const LOCAL_REGION: &str = "us-east-1";
 
 /// The parts of the template the local stack needs.
 pub struct Template {
@@ -17,13 +26,17 @@ pub struct Template {
 }
 
 /// What one template resource became locally.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Physical {
     pub kind: String,
-    /// What `!Ref` returns for this resource type (bucket/table name, queue URL, secret ARN).
+    /// What `!Ref` returns for this resource type (bucket/table name, queue URL, secret ARN,
+    /// distribution id).
     pub reference: String,
     /// What `!GetAtt X.Arn` returns.
     pub arn: String,
+    /// What `!GetAtt X.<Attribute>` returns for its other attributes (a bucket's
+    /// `RegionalDomainName`, a distribution's `DomainName`, an origin access control's `Id`).
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// The template's resources as created in moto, by logical id.
@@ -31,6 +44,8 @@ pub struct Physical {
 pub struct Deployed {
     pub resources: BTreeMap<String, Physical>,
     pub parameters: BTreeMap<String, String>,
+    /// What `AWS::StackName` is locally: the resource name prefix.
+    pub stack_name: String,
 }
 
 impl Deployed {
@@ -39,6 +54,33 @@ impl Deployed {
             .get(logical)
             .map(|p| p.reference.as_str())
             .ok_or_else(|| anyhow!("template has no resource {logical}"))
+    }
+
+    /// What `!GetAtt <logical>.<attribute>` is locally.
+    pub fn attribute(&self, logical: &str, attribute: &str) -> Result<&str> {
+        let resource = self.resources.get(logical).with_context(|| {
+            format!("!GetAtt {logical}.{attribute}: {logical} was not created locally")
+        })?;
+        if attribute == "Arn" {
+            return Ok(&resource.arn);
+        }
+        resource
+            .attributes
+            .get(attribute)
+            .map(String::as_str)
+            .with_context(|| format!("cannot resolve !GetAtt {logical}.{attribute} locally"))
+    }
+
+    /// A pseudo parameter (`AWS::StackName`, `AWS::Region`, …) as it is locally.
+    fn pseudo_parameter(&self, name: &str) -> Option<&str> {
+        Some(match name {
+            "AWS::StackName" => &self.stack_name,
+            "AWS::Region" => LOCAL_REGION,
+            "AWS::AccountId" => LOCAL_ACCOUNT_ID,
+            "AWS::Partition" => "aws",
+            "AWS::URLSuffix" => "amazonaws.com",
+            _ => return None,
+        })
     }
 }
 
@@ -255,34 +297,94 @@ fn join_args(v: &Value) -> Option<&Value> {
     v.get("Fn::Join")
 }
 
-/// A scalar value: a literal, `!Ref` to a parameter or created resource, `!GetAtt` of a
-/// role's `RoleId` ([`local_role_id`]), or a `!Join` of those.
+/// `!Sub` or `Fn::Sub` → its argument (a string, or `[string, {name: value}]`).
+fn sub_args(v: &Value) -> Option<&Value> {
+    if let Some((tag, inner)) = tag_name(v)
+        && tag == "Sub"
+    {
+        return Some(inner);
+    }
+    v.get("Fn::Sub")
+}
+
+/// What `!Ref <target>` gives: a parameter, a pseudo parameter or a created resource.
+fn reference(target: &str, deployed: &Deployed) -> Result<String> {
+    if let Some(p) = deployed.parameters.get(target) {
+        return Ok(p.clone());
+    }
+    if let Some(p) = deployed.pseudo_parameter(target) {
+        return Ok(p.to_string());
+    }
+    deployed.reference(target).map(str::to_string)
+}
+
+/// `!Sub`: each `${Name}` (a parameter, pseudo parameter, resource or one of `vars`) and
+/// `${Logical.Attribute}` replaced; `${!Literal}` gives `${Literal}`.
+fn substitute(args: &Value, deployed: &Deployed) -> Result<String> {
+    let (text, vars) = match args {
+        Value::String(s) => (s.as_str(), None),
+        Value::Sequence(items) => (
+            items
+                .first()
+                .and_then(Value::as_str)
+                .context("!Sub [string, vars] needs its string")?,
+            items.get(1).and_then(Value::as_mapping),
+        ),
+        other => bail!("!Sub needs a string: {other:?}"),
+    };
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .with_context(|| format!("!Sub {text:?}: unclosed ${{"))?;
+        let name = &after[..end];
+        if let Some(literal) = name.strip_prefix('!') {
+            out.push_str("${");
+            out.push_str(literal);
+            out.push('}');
+        } else if let Some(value) = vars.and_then(|m| m.get(name)) {
+            out.push_str(&scalar(value, deployed)?);
+        } else if let Some((logical, attr)) = name.split_once('.') {
+            out.push_str(&get_att_value(logical, attr, deployed)?);
+        } else {
+            out.push_str(&reference(name, deployed)?);
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// What `!GetAtt <logical>.<attr>` gives locally.
+fn get_att_value(logical: &str, attr: &str, deployed: &Deployed) -> Result<String> {
+    match attr {
+        "RoleId" => Ok(local_role_id(logical)),
+        // SAM's `<Function>Url`: a stand-in of AWS's form (the local one is served by
+        // `function_url::serve` on a port chosen at start).
+        "FunctionUrl" => Ok(format!(
+            "https://{}.lambda-url.us-east-1.on.aws/",
+            kebab(logical.trim_end_matches("Url"))
+        )),
+        // A created resource's ARN or other attribute.
+        _ => deployed.attribute(logical, attr).map(str::to_string),
+    }
+}
+
+/// A scalar value: a literal, `!Ref` to a parameter, pseudo parameter or created resource,
+/// `!GetAtt` of a created resource's attribute or a role's `RoleId` ([`local_role_id`]), or
+/// a `!Join` or `!Sub` of those.
 fn scalar(v: &Value, deployed: &Deployed) -> Result<String> {
     if let Some(target) = ref_target(v) {
-        if let Some(p) = deployed.parameters.get(&target) {
-            return Ok(p.clone());
-        }
-        return deployed.reference(&target).map(str::to_string);
+        return reference(&target, deployed);
+    }
+    if let Some(args) = sub_args(v) {
+        return substitute(args, deployed);
     }
     if let Some((logical, attr)) = get_att(v) {
-        return match attr.as_str() {
-            "RoleId" => Ok(local_role_id(&logical)),
-            // SAM's `<Function>Url`: a stand-in of AWS's form (the local one is served by
-            // `function_url::serve` on a port chosen at start).
-            "FunctionUrl" => Ok(format!(
-                "https://{}.lambda-url.us-east-1.on.aws/",
-                kebab(logical.trim_end_matches("Url"))
-            )),
-            // A created resource's ARN (queues, tables, buckets, KMS keys).
-            "Arn" => deployed
-                .resources
-                .get(&logical)
-                .map(|r| r.arn.clone())
-                .with_context(|| {
-                    format!("!GetAtt {logical}.Arn: {logical} was not created locally")
-                }),
-            _ => bail!("cannot resolve !GetAtt {logical}.{attr} locally"),
-        };
+        return get_att_value(&logical, &attr, deployed);
     }
     if let Some(args) = join_args(v) {
         let (Some(delimiter), Some(values)) = (

@@ -101,3 +101,95 @@ async fn template_resources_are_created_and_wired_in_moto() {
         "{bodies:?}"
     );
 }
+
+#[tokio::test]
+async fn the_publication_distribution_is_created_in_moto_and_the_worker_is_told_of_it() {
+    let (_moto, sdk) = test_support::stack::moto().await;
+    let template = Template::load(&local_stack::workspace_root().join("template.yaml")).unwrap();
+    let overrides = BTreeMap::from([(
+        "OpenTextBaseUrl".to_string(),
+        "http://127.0.0.1:1/otcs/cs.exe".to_string(),
+    )]);
+    let deployed = template.deploy(&sdk, "rb", &overrides).await.unwrap();
+
+    let bucket = deployed.reference("PublicationBucket").unwrap().to_string();
+    let versioning = local_stack::s3_client(&sdk)
+        .get_bucket_versioning()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        versioning.status(),
+        Some(&aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+    );
+
+    // The distribution `!Ref PublicationDistribution` names is moto's, over the bucket's
+    // public/ prefix. (moto's distribution answers are read by the local stack: the SDK
+    // reads neither CreateDistribution's nor GetDistribution's.)
+    let cloudfront = aws_sdk_cloudfront::Client::new(&sdk);
+    let id = deployed.reference("PublicationDistribution").unwrap();
+    let distribution = local_stack::template::get_distribution(&cloudfront, id)
+        .await
+        .unwrap();
+    assert_eq!(distribution.id, id);
+    assert_eq!(
+        distribution.arn,
+        deployed
+            .attribute("PublicationDistribution", "Arn")
+            .unwrap()
+    );
+    assert!(distribution.arn.ends_with(&format!(":distribution/{id}")));
+    assert!(
+        distribution.domain_name.ends_with(".cloudfront.net"),
+        "{distribution:?}"
+    );
+    assert!(distribution.enabled);
+    assert_eq!(distribution.origins.len(), 1, "{distribution:?}");
+    assert_eq!(distribution.origins[0].origin_path, "/public");
+    assert_eq!(
+        distribution.origins[0].domain_name,
+        format!("{bucket}.s3.us-east-1.amazonaws.com")
+    );
+    assert_eq!(distribution.viewer_protocol_policy, "redirect-to-https");
+    assert!(
+        local_stack::template::get_distribution(&cloudfront, "E0NOSUCHDIST")
+            .await
+            .is_err(),
+        "an unknown distribution is an error, not an empty one"
+    );
+
+    // Its origin access control exists in moto too, signing every request.
+    let oac = cloudfront
+        .get_origin_access_control()
+        .id(deployed
+            .reference("PublicationOriginAccessControl")
+            .unwrap())
+        .send()
+        .await
+        .unwrap();
+    let oac = oac
+        .origin_access_control()
+        .unwrap()
+        .origin_access_control_config()
+        .unwrap();
+    assert_eq!(
+        oac.name(),
+        "rb-publication",
+        "!Sub ${{AWS::StackName}}-publication"
+    );
+    assert_eq!(oac.signing_protocol().as_str(), "sigv4");
+    assert_eq!(oac.signing_behavior().as_str(), "always");
+    assert_eq!(oac.origin_access_control_origin_type().as_str(), "s3");
+
+    // The worker's environment names the local bucket and distribution.
+    let env = template
+        .function_environment("LifecycleWorkerFunction", &deployed)
+        .unwrap();
+    assert_eq!(env["PUBLICATION_BUCKET"], bucket);
+    assert_eq!(env["PUBLICATION_DISTRIBUTION_ID"], id);
+    assert_eq!(
+        env["PUBLICATION_BASE_URL"],
+        format!("https://{}", distribution.domain_name)
+    );
+}

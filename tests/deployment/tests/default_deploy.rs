@@ -2,16 +2,8 @@
 //! records policy: the stack creates that policy (a valid sample), every function that reads a
 //! policy reads that one source and may read it, and the public intake cannot starve the rest.
 
+use deployment_tests::{template, yaml_text};
 use serde_norway::Value;
-
-fn template() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
-    serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn yaml_text(v: &Value) -> String {
-    serde_norway::to_string(v).unwrap()
-}
 
 /// The functions whose code reads the records policy (their `main.rs` load it).
 const POLICY_READERS: [&str; 6] = [

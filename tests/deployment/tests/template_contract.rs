@@ -1,26 +1,12 @@
 //! What `sam deploy` creates must keep the product's promises: private encrypted TLS-only
 //! storage, nothing lost (DLQ, visibility), provable (PITR, no TTL on audit), least privilege.
 
+//! P7's publication bucket and distribution are checked in publication_contract.rs.
+
+use deployment_tests::{
+    allow_statements, is_publication_grant, resources_of, statement_with, template, yaml_text,
+};
 use serde_norway::Value;
-
-fn template() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
-    serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn resources_of<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
-    t["Resources"]
-        .as_mapping()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
-        .map(|(k, r)| (k.as_str().unwrap(), &r["Properties"]))
-        .collect()
-}
-
-fn yaml_text(v: &Value) -> String {
-    serde_norway::to_string(v).unwrap()
-}
 
 #[test]
 fn buckets_are_versioned_private_encrypted_and_tls_only() {
@@ -160,10 +146,20 @@ fn function_policies_are_least_privilege() {
             "{name} cannot delete workflow or audit items"
         );
         // P4's disposers may delete governed versions (by version id, after their checks);
-        // nobody else deletes, and nobody deletes anything but governed versions.
+        // nobody else deletes, and nobody deletes anything but governed versions, save P7's
+        // publication copies (withdrawn, superseded): the lifecycle worker deletes those, and
+        // publication_contract.rs holds its grants there to exactly theirs.
         let disposer = DISPOSERS.contains(&name);
+        let publication_deletes: usize = allow_statements(&f["Policies"])
+            .filter(|s| is_publication_grant(s))
+            .map(|s| yaml_text(&s["Action"]).matches("s3:DeleteObject").count())
+            .sum();
         if disposer {
-            let statement = statement_with(&f["Policies"], "s3:DeleteObjectVersion")
+            let statement = allow_statements(&f["Policies"])
+                .find(|s| {
+                    yaml_text(&s["Action"]).contains("s3:DeleteObjectVersion")
+                        && !is_publication_grant(s)
+                })
                 .unwrap_or_else(|| panic!("{name} disposes: grants s3:DeleteObjectVersion"));
             let resources = yaml_text(&statement["Resource"]);
             assert!(
@@ -173,7 +169,7 @@ fn function_policies_are_least_privilege() {
                 "{name} deletes governed versions only: {resources}"
             );
         }
-        let deletes = policies.matches("s3:DeleteObject").count();
+        let deletes = policies.matches("s3:DeleteObject").count() - publication_deletes;
         assert!(
             deletes == usize::from(disposer),
             "{name}: s3:DeleteObject* granted {deletes} times"
@@ -187,15 +183,6 @@ fn function_policies_are_least_privilege() {
 
 /// The functions that destroy S3 content on approved disposition (P4).
 const DISPOSERS: [&str; 2] = ["LifecycleWorkerFunction", "DispositionBatchTaskFunction"];
-
-/// The first policy statement (under `Policies[].Statement[]`) granting `action`.
-fn statement_with<'a>(policies: &'a Value, action: &str) -> Option<&'a Value> {
-    policies.as_sequence()?.iter().find_map(|doc| {
-        doc["Statement"].as_sequence()?.iter().find(|st| {
-            st["Effect"].as_str() == Some("Allow") && yaml_text(&st["Action"]).contains(action)
-        })
-    })
-}
 
 #[test]
 fn public_function_urls_authenticate_every_call_and_can_do_little() {

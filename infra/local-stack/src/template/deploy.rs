@@ -14,11 +14,15 @@ use aws_sdk_s3::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_norway::Value;
 
-use super::{Deployed, Physical, Template, generated_secret, get_att_target, kebab, scalar};
+use super::{
+    Deployed, LOCAL_REGION, Physical, Template, generated_secret, get_att_target, kebab, scalar,
+};
 
 impl Template {
-    /// Creates queues, tables, secrets, SSM parameters and buckets (with notifications) in
-    /// moto, named `<prefix>-<logical-id-in-kebab-case>` (parameters `/<prefix>/<kebab>`).
+    /// Creates queues, tables, secrets, SSM parameters, buckets (with notifications) and
+    /// CloudFront origin access controls and distributions in moto, named
+    /// `<prefix>-<logical-id-in-kebab-case>` (parameters `/<prefix>/<kebab>`); `prefix` is
+    /// also the local `AWS::StackName`. Bucket policies and lifecycle rules are not applied.
     pub async fn deploy(
         &self,
         sdk: &aws_config::SdkConfig,
@@ -27,6 +31,7 @@ impl Template {
     ) -> Result<Deployed> {
         let mut out = Deployed {
             parameters: self.parameters(overrides),
+            stack_name: prefix.to_string(),
             ..Default::default()
         };
         self.queues(&aws_sdk_sqs::Client::new(sdk), prefix, &mut out)
@@ -41,6 +46,11 @@ impl Template {
             .await?;
         self.buckets(&crate::s3_client(sdk), prefix, &mut out)
             .await?;
+        // After the buckets: a distribution's origin is one.
+        let cloudfront = aws_sdk_cloudfront::Client::new(sdk);
+        self.origin_access_controls(&cloudfront, prefix, &mut out)
+            .await?;
+        self.distributions(&cloudfront, prefix, &mut out).await?;
         self.functions_and_roles(&mut out);
         Ok(out)
     }
@@ -63,6 +73,7 @@ impl Template {
                     kind: kind.to_string(),
                     reference: logical.to_string(),
                     arn,
+                    ..Default::default()
                 },
             );
         }
@@ -88,6 +99,7 @@ impl Template {
                     kind: "AWS::KMS::Key".into(),
                     arn: meta.arn().unwrap_or(meta.key_id()).to_string(),
                     reference: meta.key_id().to_string(),
+                    ..Default::default()
                 },
             );
         }
@@ -133,6 +145,7 @@ impl Template {
                     kind: "AWS::SQS::Queue".into(),
                     reference: url,
                     arn,
+                    ..Default::default()
                 },
             );
         }
@@ -184,6 +197,7 @@ impl Template {
                     kind: "AWS::DynamoDB::Table".into(),
                     reference: name,
                     arn,
+                    ..Default::default()
                 },
             );
         }
@@ -216,6 +230,7 @@ impl Template {
                     kind: "AWS::SecretsManager::Secret".into(),
                     reference: arn.clone(),
                     arn,
+                    ..Default::default()
                 },
             );
         }
@@ -252,6 +267,7 @@ impl Template {
                     kind: "AWS::SSM::Parameter".into(),
                     arn: format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
                     reference: name,
+                    ..Default::default()
                 },
             );
         }
@@ -364,6 +380,10 @@ impl Template {
                 Physical {
                     kind: "AWS::S3::Bucket".into(),
                     arn: format!("arn:aws:s3:::{name}"),
+                    attributes: BTreeMap::from([(
+                        "RegionalDomainName".to_string(),
+                        format!("{name}.s3.{LOCAL_REGION}.amazonaws.com"),
+                    )]),
                     reference: name,
                 },
             );
