@@ -11,15 +11,24 @@ use records_workflows::{Invocation, StepError};
 use tracing::Instrument;
 
 pub async fn handle_batch(deps: &Deps, event: SqsEvent, inv: &Invocation) -> SqsBatchResponse {
-    // Events about one record are ordered by the records-bridge workflows themselves (each
-    // action keyed and claimed), so messages run concurrently without an ordering group.
-    sqs_batch::run(
-        event.records,
-        deps.concurrency,
-        |_| None,
-        |msg| async move { handle_message(deps, &msg, inv).await },
-    )
+    // Every effect is keyed and claimed by its workflow, so correctness needs no ordering;
+    // but events of one node in one batch would contend for its workflow's lease (and be
+    // retried), so they run one after another, in the order they were sent.
+    sqs_batch::run(event.records, deps.concurrency, by_node, |msg| async move {
+        handle_message(deps, &msg, inv).await
+    })
     .await
+}
+
+/// A lifecycle event's ordering group: its node, in the order the queue received them.
+fn by_node(msg: &SqsMessage) -> Option<sqs_batch::Ordering> {
+    let body: serde_json::Value = serde_json::from_str(msg.body.as_deref()?).ok()?;
+    let node = body.get("node_id")?.as_u64()?;
+    let sent: u64 = msg.attributes.get("SentTimestamp")?.parse().ok()?;
+    Some(sqs_batch::Ordering {
+        group: format!("node-{node}"),
+        position: format!("{sent:020}"),
+    })
 }
 
 async fn handle_message(deps: &Deps, msg: &SqsMessage, inv: &Invocation) -> bool {

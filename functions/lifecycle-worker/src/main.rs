@@ -67,8 +67,25 @@ async fn build() -> anyhow::Result<Deps> {
         (None, None) => None,
         _ => anyhow::bail!("CERTIFICATE_KEY_ID and AUDIT_BUCKET are set together or not at all"),
     };
+    let publication =
+        records_workflows::publication::PublicationConfig::from_env(&get).map(|config| {
+            records_workflows::publication::PublicationDeps {
+                bucket: records_aws::publication_bucket::PublicationBucket::new(
+                    s3.clone(),
+                    config.bucket,
+                ),
+                cdn: config.distribution_id.map(|id| {
+                    records_aws::cdn::Invalidations::new(
+                        records_aws::config::cloudfront_client(&sdk),
+                        id,
+                    )
+                }),
+                base_url: config.base_url,
+            }
+        });
     Ok(Deps {
         disposition,
+        publication,
         objects: S3Objects::new(s3.clone()),
         s3,
         workflow_table: lambda_support::required_env("WORKFLOW_TABLE")?,

@@ -15,6 +15,8 @@ pub const FOLDER_FINANCE: i64 = 2101;
 pub const FOLDER_HR: i64 = 2102;
 pub const FOLDER_LEGAL: i64 = 2103;
 pub const FOLDER_ARCHIVE: i64 = 2200;
+/// Folder `Publications`: P7's publish folder in tests and the demo.
+pub const FOLDER_PUBLICATIONS: i64 = 2300;
 
 /// Category `S3 Provenance`; attribute keys are `3100_2` .. `3100_9`.
 pub const CATEGORY_S3_PROVENANCE: i64 = 3100;
@@ -26,6 +28,11 @@ pub const ATTR_SIZE: &str = "3100_6";
 pub const ATTR_SHA256: &str = "3100_7";
 pub const ATTR_SOURCE_URI: &str = "3100_8";
 pub const ATTR_ARCHIVE_LOCATION: &str = "3100_9";
+
+/// Category `Publication` (P7): `3300_2` Approval Status, `3300_3` Approved Version.
+pub const CATEGORY_PUBLICATION: i64 = 3300;
+pub const ATTR_APPROVAL_STATUS: &str = "3300_2";
+pub const ATTR_APPROVED_VERSION: &str = "3300_3";
 
 pub const RM_CLASS_FIN_INVOICES: i64 = 4100;
 pub const RM_CLASS_HR_PERSONNEL: i64 = 4101;

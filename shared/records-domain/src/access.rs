@@ -130,6 +130,12 @@ const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
 /// fallback (quotes, backslashes and controls replaced) for old clients, the exact name for
 /// the rest. Path separators never reach the name.
 pub fn content_disposition(name: &str) -> String {
+    content_disposition_as(false, name)
+}
+
+/// As [`content_disposition`], `inline` (shown in the browser) or `attachment` (saved).
+pub fn content_disposition_as(inline: bool, name: &str) -> String {
+    let kind = if inline { "inline" } else { "attachment" };
     let name: String = name
         .chars()
         .map(|c| if c == '/' || c == '\\' { '_' } else { c })
@@ -151,10 +157,10 @@ pub fn content_disposition(name: &str) -> String {
         })
         .collect();
     if fallback == name {
-        format!("attachment; filename=\"{name}\"")
+        format!("{kind}; filename=\"{name}\"")
     } else {
         format!(
-            "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+            "{kind}; filename=\"{fallback}\"; filename*=UTF-8''{}",
             utf8_percent_encode(&name, ATTR_CHAR)
         )
     }

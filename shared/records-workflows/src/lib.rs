@@ -9,6 +9,7 @@
 //!   versions, delete markers);
 //! - [`lifecycle`]: OpenText lifecycle events routed to [`archive`] (P2 archive tier) and
 //!   [`governance`] (P3: holds, retention and disposition status on S3);
+//! - [`publication`]: P7 gated publication (OpenText → publication bucket → CloudFront);
 //! - [`business`]: P4 business events starting their records' retention (OpenText record
 //!   date and status, then P3's retention sync on S3);
 //! - [`reconcile`]: P3's reconciler (records ⇄ S3 versions: drift found, safe repairs made);
@@ -25,7 +26,9 @@ pub mod intake;
 pub mod invocation;
 pub mod lifecycle;
 pub mod opentext_account;
+pub mod opentext_content;
 pub mod poll;
+pub mod publication;
 pub mod reconcile;
 pub mod runner;
 

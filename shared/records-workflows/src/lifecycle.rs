@@ -2,14 +2,17 @@
 //! alike), dispatched by type to the pattern that acts on them:
 //! - [`archive`](crate::archive): P2, OpenText → S3 archive tier;
 //! - [`governance`](crate::governance): P3, holds / retention / disposition status pushed to
-//!   S3 Object Lock.
+//!   S3 Object Lock;
+//! - [`disposition`](crate::disposition): P4 certified destruction;
+//! - [`publication`](crate::publication): P7 gated publication, which also sees every other
+//!   event of the nodes it publishes.
 
 use records_aws::audit_log::AuditLog;
 use records_aws::s3_objects::S3Objects;
 use records_domain::{Actor, LifecycleEvent, LifecycleEventType};
 
 use crate::runner::CrashPoints;
-use crate::{Invocation, StepError, archive, governance};
+use crate::{Invocation, StepError, archive, governance, publication};
 
 /// Built once per cold start.
 pub struct Deps {
@@ -26,6 +29,8 @@ pub struct Deps {
     pub governance: governance::GovernanceConfig,
     /// P4 certified destruction (None: the stack has no signing key or audit bucket).
     pub disposition: Option<crate::disposition::DispositionDeps>,
+    /// P7 publication bucket and distribution (None: the stack publishes nothing).
+    pub publication: Option<publication::PublicationDeps>,
     pub concurrency: usize,
     pub crash: CrashPoints,
 }
@@ -46,30 +51,43 @@ pub enum Handled {
     Nothing(String),
 }
 
-/// Routes an event to the pattern that acts on it.
+/// Routes an event to the patterns that act on it. Publication (P7) sees every event of a
+/// node it publishes: a hold, a new version, a move, a status or an attribute change may
+/// each take a copy down or replace it.
 pub async fn dispatch(
     deps: &Deps,
     event: &LifecycleEvent,
     inv: &Invocation,
 ) -> Result<Handled, StepError> {
     use LifecycleEventType as T;
-    match event.event_type {
-        T::RecordStatusChanged | T::NodeMoved => archive::on_event(deps, event, inv).await,
+    let first = match event.event_type {
+        T::RecordStatusChanged | T::NodeMoved => archive::on_event(deps, event, inv).await?,
         T::HoldRemoved => {
             // The legal holds first (linked versions and archive copies), then the release
             // an archive deferred under hold.
             let synced = governance::on_event(deps, event, inv).await?;
             let resumed = archive::on_hold_removed(deps, event, inv).await?;
-            Ok(match (synced, resumed) {
-                (Handled::Nothing(a), Handled::Nothing(b)) => Handled::Nothing(format!("{a}; {b}")),
-                (Handled::Done(a), Handled::Nothing(_))
-                | (Handled::Nothing(_), Handled::Done(a)) => Handled::Done(a),
-                (Handled::Done(a), Handled::Done(b)) => Handled::Done(format!("{a}; {b}")),
-            })
+            merge(synced, resumed)
         }
         T::HoldApplied | T::RetentionChanged | T::DispositionStatusChanged | T::VersionAdded => {
-            governance::on_event(deps, event, inv).await
+            governance::on_event(deps, event, inv).await?
         }
-        T::DispositionApproved => crate::disposition::on_approved(deps, event, inv).await,
+        T::DispositionApproved => return crate::disposition::on_approved(deps, event, inv).await,
+        T::AttributesChanged | T::PublicationRequested | T::PublicationWithdrawn => {
+            return publication::on_event(deps, event, inv).await;
+        }
+    };
+    let published = publication::on_event(deps, event, inv).await?;
+    Ok(merge(first, published))
+}
+
+/// Two patterns' answers to one event: done if either did something.
+fn merge(a: Handled, b: Handled) -> Handled {
+    match (a, b) {
+        (Handled::Nothing(a), Handled::Nothing(b)) => Handled::Nothing(format!("{a}; {b}")),
+        (Handled::Done(a), Handled::Nothing(_)) | (Handled::Nothing(_), Handled::Done(a)) => {
+            Handled::Done(a)
+        }
+        (Handled::Done(a), Handled::Done(b)) => Handled::Done(format!("{a}; {b}")),
     }
 }

@@ -128,7 +128,8 @@ pub fn check_gates(
             }
         }
     }
-    if policy.require_official && facts.official != Some(true) {
+    // Only a classified document can be a record; unclassified says it already.
+    if policy.require_official && facts.classified && facts.official != Some(true) {
         refused.push(GateRefusal::new(
             Gate::Declared,
             "the document is not an official record".into(),

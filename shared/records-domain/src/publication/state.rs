@@ -157,6 +157,10 @@ pub struct Removal {
     /// delete marker of the key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
+    /// Keys whose every version goes too: a copy an interrupted attempt wrote and no
+    /// decision kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
     pub reason: String,
     /// `published` (the replacement is live), `refused` or `withdrawn`.
     pub then: PublicationState,

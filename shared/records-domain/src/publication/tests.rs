@@ -157,14 +157,24 @@ fn approval_values_compare_as_the_server_compares_them() {
 fn several_failing_gates_are_all_named() {
     let p = attribute_policy();
     let facts = GateFacts {
-        classified: false,
         official: None,
+        approval_value: None,
         holds: vec![1],
         ..passing()
     };
     assert_eq!(
         codes(check_gates(&p, &facts, Some(1))),
-        vec!["unclassified", "not_official", "held", "stale_version"]
+        vec!["unapproved", "not_official", "held", "stale_version"]
+    );
+    let unclassified = GateFacts {
+        classified: false,
+        official: None,
+        ..passing()
+    };
+    assert_eq!(
+        codes(check_gates(&p, &unclassified, None)),
+        vec!["unclassified"],
+        "no classification, no record: said once"
     );
 }
 

@@ -9,18 +9,15 @@
 //! verification to metadata we wrote ourselves. Memory stays O(HTTP buffers). Limit: a
 //! single PutObject takes up to 5 GiB; larger versions fail with that reason.
 
-use std::sync::{Arc, Mutex};
-
-use futures_util::{StreamExt, TryStreamExt};
 use records_aws::archive_copies::{CopyLock, NewCopy, StoredCopy, sha256_b64 as b64};
 use records_aws::object_lock::ObjectLock;
 use records_domain::archive::{ArchiveState, ArchivedCopy, PlannedCopy};
 use records_domain::retention::{LockMode, RetentionTarget};
 use records_domain::{AuditAction, ObjectVersion, Outcome};
-use sha2::{Digest, Sha256};
 
 use super::{Run, StepError};
 use crate::governance::opentext_side::holds_in_force;
+use crate::opentext_content::SecondRead;
 
 /// Largest object one PutObject accepts.
 const MAX_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
@@ -40,19 +37,7 @@ pub(crate) async fn head(
 
 /// Streams one OpenText version through SHA-256: (size, hex digest).
 async fn hash_version(run: &Run<'_>, version: u32) -> Result<(u64, String), StepError> {
-    let mut stream = run
-        .ot
-        .download_version(run.ot_id(), version as i64)
-        .await?
-        .stream;
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        size += chunk.len() as u64;
-        hasher.update(&chunk);
-    }
-    Ok((size, hex::encode(hasher.finalize())))
+    crate::opentext_content::hash_version(&run.ot, run.ot_id(), version).await
 }
 
 /// Sets the S3 legal hold of one archive copy.
@@ -155,18 +140,7 @@ async fn put(
     size: u64,
     sha256: &str,
 ) -> Result<Option<String>, StepError> {
-    let download = run
-        .ot
-        .download_version(run.ot_id(), p.version_number as i64)
-        .await?;
-    let second = Arc::new(Mutex::new((Sha256::new(), 0u64)));
-    let tap = second.clone();
-    let stream = download.stream.inspect_ok(move |chunk| {
-        if let Ok(mut h) = tap.lock() {
-            h.0.update(chunk);
-            h.1 += chunk.len() as u64;
-        }
-    });
+    let (second, stream) = SecondRead::open(&run.ot, run.ot_id(), p.version_number).await?;
     let policy = run.policy;
     // No date can say an awaiting-event or permanent retention yet: a legal hold keeps the
     // copy until P3 sets the date, and the retention tag says why.
@@ -202,19 +176,14 @@ async fn put(
             .copy_legal_hold_wanted(!run.progress.holds.is_empty()),
     };
     let version_id = run.copies.put(&copy, stream).await?;
-    let (h, n) = {
-        let g = second
-            .lock()
-            .map_err(|_| StepError::Retry("hasher poisoned".into()))?;
-        (hex::encode(g.0.clone().finalize()), g.1)
-    };
-    if h != sha256 || n != size {
-        return Err(StepError::Permanent(format!(
-            "OpenText's content of version {} changed between reads ({n} bytes, sha256 {h}); \
-             the copy at {} is not trusted and nothing is released",
+    second.check(
+        size,
+        sha256,
+        &format!(
+            "version {} (the copy at {}; nothing is released)",
             p.version_number, p.key
-        )));
-    }
+        ),
+    )?;
     tracing::info!(key = %p.key, version = p.version_number, size, "archive copy written");
     Ok(version_id)
 }

@@ -371,6 +371,17 @@ impl Run<'_> {
                 .await?;
             return Ok(());
         }
+        // Nothing of a destroyed record stays readable: its published copy (P7) goes first.
+        crate::publication::take_down_disposed(
+            self.deps,
+            record.node_id,
+            &format!(
+                "destroyed under disposition certificate {}",
+                self.certificate_id
+            ),
+            self.inv,
+        )
+        .await?;
         if self.progress.as_ref().is_some_and(|p| p.via_job) {
             // The job's task deletes (after its own re-check); the plan is saved.
             return self.save(states::DISPOSING).await;
