@@ -3,6 +3,8 @@
 //! version to the template's publication bucket, replacing and withdrawing it (with
 //! invalidations on the template's distribution in moto) as the record changes.
 
+mod disposition_support;
+mod governance_support;
 mod publication_support;
 
 use publication_support::*;
@@ -414,5 +416,64 @@ async fn moving_out_of_the_publish_folder_withdraws_and_a_crash_after_the_write_
     assert_eq!(
         invalidated(&stack).await,
         vec![format!("/manuals/{node}/crash-manual.pdf")]
+    );
+}
+
+#[tokio::test]
+async fn a_disposed_record_loses_its_published_copy() {
+    let stack = stack().await;
+    let node = document(&stack, "retired-procedure", Setup::PASSING).await;
+    // Declared from S3 (its source versions linked), and its FIN-7Y retention ran out.
+    let sources =
+        governance_support::linked_versions(&stack, node, "finance/retired-procedure.pdf", 2).await;
+    opentext(&stack)
+        .update_record_details_now(
+            node as i64,
+            &opentext_client::model::RecordUpdate {
+                record_date: Some("2010-01-15".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("record date");
+    moved_in(&stack, "in-1", node).await;
+    run(&stack).await;
+    assert_eq!(item(&stack, node).await.unwrap().0, "published");
+
+    let qdate = disposition_support::approved_snapshot(&stack, &[node], "2026-12-01").await;
+    let failed = disposition_support::send(
+        &stack,
+        &disposition_support::approved("disp-1", &qdate, false),
+    )
+    .await;
+    assert!(failed.is_empty(), "{}", stack.function.logs().join("\n"));
+    for v in &sources {
+        assert!(
+            disposition_support::gone(&stack, v).await,
+            "destroyed: {v:?}"
+        );
+    }
+
+    let (state, detail) = item(&stack, node).await.unwrap();
+    assert_eq!(
+        state,
+        "withdrawn",
+        "{detail}\n{}",
+        stack.function.logs().join("\n")
+    );
+    assert!(
+        detail["reason"]
+            .as_str()
+            .unwrap()
+            .contains("destroyed under disposition certificate"),
+        "{detail}"
+    );
+    assert!(
+        objects(&stack, node).await.is_empty(),
+        "nothing of it stays readable"
+    );
+    assert_eq!(
+        invalidated(&stack).await,
+        vec![format!("/manuals/{node}/retired-procedure.pdf")]
     );
 }

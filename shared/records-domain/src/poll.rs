@@ -44,7 +44,7 @@ pub struct NodeSnapshot {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WatchContext {
     /// The node's folder is an archive folder: arriving there is a `node.moved` event.
-    pub archive_folder: bool,
+    pub arrival_folder: bool,
 }
 
 fn safe(s: &str) -> String {
@@ -102,7 +102,7 @@ pub fn diff(
     };
 
     let arrived = before.is_none_or(|b| b.parent_id != now.parent_id);
-    if arrived && ctx.archive_folder {
+    if arrived && ctx.arrival_folder {
         let at = when(&now.modify_date);
         out.push(event(
             format!("moved-{node_id}-{}-{at}", now.parent_id),
@@ -217,10 +217,10 @@ mod tests {
     }
 
     const PLAIN: WatchContext = WatchContext {
-        archive_folder: false,
+        arrival_folder: false,
     };
     const ARCHIVE: WatchContext = WatchContext {
-        archive_folder: true,
+        arrival_folder: true,
     };
 
     #[test]

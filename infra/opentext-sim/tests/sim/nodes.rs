@@ -110,7 +110,8 @@ async fn permissions_are_enforced_per_user() {
         .iter()
         .map(|r| r["data"]["properties"]["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["Archive"]);
+    // Only the folders everyone may see (Records is not one).
+    assert_eq!(names, ["Archive", "Publications"]);
 
     // Auditor: sees Legal but not Finance; cannot add items anywhere.
     assert_eq!(

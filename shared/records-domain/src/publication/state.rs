@@ -69,7 +69,8 @@ impl fmt::Display for PublicationState {
 }
 
 /// Every legal move: from a resting state to any step or resting state; `writing` on to
-/// `published` (or `removing` the copy it replaced); `removing` on to where it rests.
+/// `published` (or `removing` the copy it replaced); `removing` on to where it rests. Only
+/// `writing`, `removing` and a `failed` attempt with its copy still live reach `published`.
 pub const PUBLICATION_TRANSITIONS: &[(PublicationState, PublicationState)] = {
     use PublicationState::*;
     &[
@@ -97,6 +98,8 @@ pub const PUBLICATION_TRANSITIONS: &[(PublicationState, PublicationState)] = {
         (Withdrawn, Refused),
         (Withdrawn, Withdrawn),
         (Withdrawn, Failed),
+        // A copy live before the failure is found live again.
+        (Failed, Published),
         (Failed, Writing),
         (Failed, Removing),
         (Failed, Refused),

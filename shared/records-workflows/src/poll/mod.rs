@@ -29,14 +29,14 @@ use records_aws::snapshots::{SnapshotError, SnapshotStore};
 pub struct Watch {
     /// Folders whose documents' status and holds are watched (the policy's destinations).
     pub record_folders: BTreeSet<u64>,
-    /// Folders whose arrivals are `node.moved` events (archive folders).
-    pub archive_folders: BTreeSet<u64>,
+    /// Folders whose arrivals are `node.moved` events (archive and publish folders).
+    pub arrival_folders: BTreeSet<u64>,
 }
 
 impl Watch {
-    /// The policy's governed destinations; archive folders from the policy's archive
-    /// triggers plus any given (the `ArchiveFolderIds` parameter).
-    pub fn from_policy(policy: &Policy, archive_folders: impl IntoIterator<Item = u64>) -> Watch {
+    /// The policy's governed destinations; arrival folders from the policy's archive and
+    /// publication triggers plus any given (the `ArchiveFolderIds` parameter).
+    pub fn from_policy(policy: &Policy, arrival_folders: impl IntoIterator<Item = u64>) -> Watch {
         use records_domain::policy::archive::ArchiveTrigger;
         let from_policy = policy.archive.iter().flat_map(|a| {
             a.triggers.iter().filter_map(|t| match t {
@@ -54,13 +54,17 @@ impl Watch {
             .collect();
         Watch {
             record_folders,
-            archive_folders: archive_folders.into_iter().chain(from_policy).collect(),
+            arrival_folders: arrival_folders
+                .into_iter()
+                .chain(from_policy)
+                .chain(policy.publication.iter().flat_map(|p| p.folders()))
+                .collect(),
         }
     }
 
     fn folders(&self) -> BTreeSet<u64> {
         self.record_folders
-            .union(&self.archive_folders)
+            .union(&self.arrival_folders)
             .copied()
             .collect()
     }
@@ -113,7 +117,7 @@ impl Poller {
         let mut report = RunReport::default();
         for folder in self.watch.folders() {
             let ctx = WatchContext {
-                archive_folder: self.watch.archive_folders.contains(&folder),
+                arrival_folder: self.watch.arrival_folders.contains(&folder),
             };
             let children = match self
                 .opentext
@@ -314,7 +318,7 @@ mod tests {
         );
         let snapshot = snapshot_from(&node, 2200, &rm, &holds).unwrap();
         let archive = WatchContext {
-            archive_folder: true,
+            arrival_folder: true,
         };
         let events = diff(10001, None, &snapshot, archive, "2026-12-01T12:00:00Z");
         let at = |t: LifecycleEventType| {
@@ -385,7 +389,7 @@ mod tests {
     }
 
     #[test]
-    fn watches_governed_destinations_and_archive_trigger_folders() {
+    fn watches_governed_destinations_and_archive_and_publish_folders() {
         let policy = Policy::from_yaml(
             r#"
 version: 1
@@ -408,11 +412,16 @@ archive:
   retention_mode: COMPLIANCE
   release_content: false
   location_attribute: "3100_9"
+publication:
+  triggers: [ { folder_id: 2400 }, request ]
+  approval: { rm_status: [APPROVED], version_attribute: "3300_3" }
+  audience: public
+  key: "{node_id}/{name}"
 "#,
         )
         .unwrap();
         let watch = Watch::from_policy(&policy, [2300]);
         assert_eq!(watch.record_folders, BTreeSet::from([2101]));
-        assert_eq!(watch.archive_folders, BTreeSet::from([2200, 2300]));
+        assert_eq!(watch.arrival_folders, BTreeSet::from([2200, 2300, 2400]));
     }
 }

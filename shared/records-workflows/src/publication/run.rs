@@ -196,6 +196,11 @@ impl Run<'_> {
                 .await?
                 .is_some()
         {
+            if self.state != PublicationState::Published {
+                // An earlier attempt failed after this copy went live; it still is.
+                self.progress.reason = None;
+                self.save(PublicationState::Published).await?;
+            }
             return Ok(Handled::Nothing(format!(
                 "version {version} of node {} is already published at {key}",
                 self.node_id
