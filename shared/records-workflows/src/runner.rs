@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use records_aws::s3_objects::S3Error;
 use records_aws::workflow_store::{Claim, StoreError, WorkflowItem, WorkflowStore};
+use records_domain::workflow::WorkflowState;
 
 /// Why a step did not finish, decided once for every pattern.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,6 +132,36 @@ impl Lease {
             }
         };
         Ok((lease, claimed))
+    }
+
+    /// Moves the item from `from` to `to` along its workflow's table, saving `detail` and
+    /// renewing the lease (the same state saves progress within a step). A move the table
+    /// does not list is a bug in the workflow: failed with that reason, never saved.
+    pub async fn step<S: WorkflowState>(
+        &self,
+        from: S,
+        to: S,
+        detail: &impl serde::Serialize,
+    ) -> Result<S, StepError> {
+        let to = from.move_to(to).map_err(|e| {
+            StepError::Permanent(format!(
+                "{e} on {}: a bug in the {} workflow, not saved",
+                self.key,
+                S::WORKFLOW
+            ))
+        })?;
+        let detail = serde_json::to_string(detail).unwrap_or_else(|_| "{}".into());
+        self.store
+            .transition(
+                &self.key,
+                &self.owner,
+                from.as_str(),
+                to.as_str(),
+                &detail,
+                self.duration,
+            )
+            .await?;
+        Ok(to)
     }
 
     /// Gives the lease back while the item rests in a state that is not terminal, waiting

@@ -197,20 +197,7 @@ impl Run<'_> {
 
     /// Saves the progress and moves to `to` (the same state saves progress within a step).
     pub(crate) async fn save(&mut self, to: ArchiveState) -> Result<(), StepError> {
-        let to = self.legal_move(to)?;
-        let detail = self.detail();
-        self.lease
-            .store
-            .transition(
-                self.key.as_str(),
-                &self.lease.owner,
-                self.state.as_str(),
-                to.as_str(),
-                &detail,
-                self.lease.duration,
-            )
-            .await?;
-        self.state = to;
+        self.state = self.lease.step(self.state, to, &self.progress).await?;
         Ok(())
     }
 

@@ -568,25 +568,7 @@ impl Run<'_> {
     }
 
     async fn save(&mut self, to: PublicationState) -> Result<(), StepError> {
-        let to = self.state.move_to(to).map_err(|e| {
-            StepError::Permanent(format!(
-                "{e} on node {}: a bug in the publication workflow, not saved",
-                self.node_id
-            ))
-        })?;
-        let detail = serde_json::to_string(&self.progress).unwrap_or_else(|_| "{}".into());
-        self.lease
-            .store
-            .transition(
-                self.key.as_str(),
-                &self.lease.owner,
-                self.state.as_str(),
-                to.as_str(),
-                &detail,
-                self.lease.duration,
-            )
-            .await?;
-        self.state = to;
+        self.state = self.lease.step(self.state, to, &self.progress).await?;
         Ok(())
     }
 
