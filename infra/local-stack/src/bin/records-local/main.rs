@@ -6,6 +6,7 @@
 mod lifecycle;
 mod p4;
 mod p5;
+mod p7;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,6 +100,7 @@ async fn main() -> Result<()> {
     lifecycle::run(&stack).await?;
     p4::run(&stack).await?;
     let _access = p5::run(&stack, p4::CONTRACT_KEY).await?;
+    p7::run(&stack).await?;
 
     print_where_next(&stack, &root, &bucket);
     watch_queue(&stack).await?;
