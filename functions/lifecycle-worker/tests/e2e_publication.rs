@@ -383,7 +383,11 @@ async fn moving_out_of_the_publish_folder_withdraws_and_a_crash_after_the_write_
         1
     );
 
-    // Moved out of Publications into Finance: nothing stays readable.
+    // Approved again (the approval trigger now stands too), then moved out of Publications
+    // into Finance: taken out of publication all the same, nothing stays readable.
+    approval_changed(&stack, "approval-again", node).await;
+    run(&stack).await;
+    assert_eq!(item(&stack, node).await.unwrap().1["standing"], "approval");
     opentext(&stack)
         .update_node(
             node as i64,

@@ -298,7 +298,7 @@ pub struct PublicationPolicy {
 }
 
 impl PublicationPolicy {
-    /// The publish folders (their arrivals are requests; the poller watches them).
+    /// The publish folders (their arrivals are requests; the poller reports arrivals).
     pub fn folders(&self) -> impl Iterator<Item = u64> + '_ {
         self.triggers.iter().filter_map(|t| match t {
             PublicationTrigger::FolderId(f) => Some(*f),
@@ -315,12 +315,38 @@ impl PublicationPolicy {
             (PublicationTrigger::Approval, LifecycleEventType::AttributesChanged) => {
                 changed_category(event).is_some_and(|c| self.approval.category_ids().contains(&c))
             }
+            // An approval read from the RM status arrives as a status change.
+            (PublicationTrigger::Approval, LifecycleEventType::RecordStatusChanged) => {
+                match &self.approval.source {
+                    ApprovalSource::RmStatus(statuses) => event
+                        .data
+                        .get("status")
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|s| statuses.iter().any(|a| a.eq_ignore_ascii_case(s.trim()))),
+                    ApprovalSource::Attribute { .. } => false,
+                }
+            }
             (PublicationTrigger::Request, LifecycleEventType::PublicationRequested) => true,
             _ => false,
         })
     }
 
-    /// Whether requests are standing while the document sits in a publish folder only.
+    /// A `node.moved` out of a publish folder (`data.from_parent_id`) to a folder that is
+    /// not one: the records manager took the document out of publication.
+    pub fn moved_out_by(&self, event: &LifecycleEvent) -> Option<u64> {
+        if event.event_type != LifecycleEventType::NodeMoved {
+            return None;
+        }
+        let from = event
+            .data
+            .get("from_parent_id")
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))?;
+        (self.is_publish_folder(from)
+            && !moved_to(event).is_some_and(|t| self.is_publish_folder(t)))
+        .then_some(from)
+    }
+
+    /// Whether `folder` is one of the publish folders.
     pub fn is_publish_folder(&self, folder: u64) -> bool {
         self.folders().any(|f| f == folder)
     }

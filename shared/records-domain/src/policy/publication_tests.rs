@@ -166,3 +166,40 @@ fn keys_render_under_the_audience_and_stay_usable() {
     let err = name.render(Audience::Public, &facts(&long)).unwrap_err();
     assert!(err.contains("1024"), "{err}");
 }
+
+#[test]
+fn an_rm_status_approval_is_a_request_and_a_move_out_is_named() {
+    let p = policy(
+        "publication:\n  triggers: [approval, {folder_id: 2300}]\n  approval: { rm_status: [APPROVED], version_attribute: \"3300_3\" }\n  audience: public\n  key: \"{node_id}/{name}\"\n",
+    )
+    .publication
+    .unwrap();
+    let status = |s: &str| {
+        p.requested_by(&event(
+            LifecycleEventType::RecordStatusChanged,
+            &[("status", s.into())],
+        ))
+    };
+    assert!(status("approved"));
+    assert!(!status("ACTIVE"));
+    assert!(
+        !attribute_policy_requested_by_status(),
+        "an attribute approval is not read from the status"
+    );
+    let moved = |from: u64, to: u64| {
+        p.moved_out_by(&event(
+            LifecycleEventType::NodeMoved,
+            &[("from_parent_id", from.into()), ("to_parent_id", to.into())],
+        ))
+    };
+    assert_eq!(moved(2300, 2101), Some(2300));
+    assert_eq!(moved(2101, 2300), None, "a move in is no move out");
+    assert_eq!(moved(2101, 2102), None);
+}
+
+fn attribute_policy_requested_by_status() -> bool {
+    policy(GOOD).publication.unwrap().requested_by(&event(
+        LifecycleEventType::RecordStatusChanged,
+        &[("status", "Approved".into())],
+    ))
+}

@@ -82,6 +82,7 @@ pub const PUBLICATION_TRANSITIONS: &[(PublicationState, PublicationState)] = {
         (Writing, Published),
         (Writing, Removing),
         (Writing, Failed),
+        (Published, Published),
         (Published, Writing),
         (Published, Removing),
         (Published, Failed),

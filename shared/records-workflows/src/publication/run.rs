@@ -3,7 +3,9 @@
 //! not stay readable.
 
 use records_aws::publication_bucket::NewPublication;
-use records_domain::policy::publication::{ContentTypeSource, KeyFacts, PublicationPolicy};
+use records_domain::policy::publication::{
+    ContentTypeSource, KeyFacts, PublicationPolicy, moved_to,
+};
 use records_domain::publication::{
     GateRefusal, LiveCopy, PlannedCopy, PublicationProgress, PublicationState, Removal, Standing,
     cdn_path, check_gates, public_url,
@@ -94,7 +96,6 @@ impl Run<'_> {
     }
 
     fn update_standing(&mut self, event: &LifecycleEvent, cause: Cause) {
-        use records_domain::policy::publication::moved_to;
         match cause {
             Cause::Withdrawal => {
                 self.progress.standing = None;
@@ -112,15 +113,27 @@ impl Run<'_> {
             Cause::Request => {
                 self.progress.standing = Some(match moved_to(event) {
                     Some(f) if self.policy.is_publish_folder(f) => Standing::Folder(f),
-                    _ if event.event_type
-                        == records_domain::LifecycleEventType::AttributesChanged =>
+                    _ if matches!(
+                        event.event_type,
+                        records_domain::LifecycleEventType::AttributesChanged
+                            | records_domain::LifecycleEventType::RecordStatusChanged
+                    ) =>
                     {
                         Standing::Approval
                     }
                     _ => Standing::Request,
                 });
             }
-            Cause::Change => {}
+            Cause::Change => {
+                // Taken out of the publish folder: withdrawn, whatever else requested it.
+                if let Some(from) = self.policy.moved_out_by(event) {
+                    self.progress.standing = None;
+                    self.progress.reason = Some(format!(
+                        "moved out of publish folder {from} (to {})",
+                        moved_to(event).unwrap_or_default()
+                    ));
+                }
+            }
         }
     }
 
@@ -196,11 +209,10 @@ impl Run<'_> {
                 .await?
                 .is_some()
         {
-            if self.state != PublicationState::Published {
-                // An earlier attempt failed after this copy went live; it still is.
-                self.progress.reason = None;
-                self.save(PublicationState::Published).await?;
-            }
+            // Saved all the same: what requests it may have changed, and an earlier attempt
+            // may have failed after this copy went live (it still is).
+            self.progress.reason = None;
+            self.save(PublicationState::Published).await?;
             return Ok(Handled::Nothing(format!(
                 "version {version} of node {} is already published at {key}",
                 self.node_id
@@ -233,6 +245,20 @@ impl Run<'_> {
             self.publish.bucket.bucket()
         );
         let removal = match (&replaced, orphan) {
+            // An unversioned bucket overwrote the copy in place: nothing else to remove
+            // (an empty version list would mean every version, the new copy's too).
+            (Some(old), None) if old.key == key && old.s3_version_id.is_none() => {
+                self.save(PublicationState::Published).await?;
+                self.invalidate(
+                    &cdn_path(&key).into_iter().collect::<Vec<_>>(),
+                    &removal_id(self.node_id, old),
+                )
+                .await?;
+                return Ok(Handled::Done(format!(
+                    "{what}; version {} it replaced was overwritten",
+                    old.version
+                )));
+            }
             (Some(old), orphan) => {
                 let same_key = old.key == key;
                 let mut invalidate: Vec<String> = cdn_path(&old.key).into_iter().collect();
@@ -487,20 +513,9 @@ impl Run<'_> {
             removed.extend(self.publish.bucket.remove_all(key).await?);
         }
         self.deps.crash_point("publication-removed");
-        let invalidation = match (&self.publish.cdn, removal.invalidate.is_empty()) {
-            (Some(cdn), false) => Some(
-                cdn.invalidate(&removal.invalidate, &removal.removal_id)
-                    .await
-                    .map_err(|e| {
-                        if e.is_retryable() {
-                            StepError::Retry(format!("CloudFront: {e}"))
-                        } else {
-                            StepError::Permanent(format!("CloudFront: {e}"))
-                        }
-                    })?,
-            ),
-            _ => None,
-        };
+        let invalidation = self
+            .invalidate(&removal.invalidate, &removal.removal_id)
+            .await?;
         let mut ev = self
             .event(
                 AuditAction::Withdraw,
@@ -519,6 +534,30 @@ impl Run<'_> {
         self.deps.audit.append(&ev).await?;
         self.progress.removing = None;
         self.save(removal.then).await
+    }
+
+    /// Invalidates `paths` on the distribution (none: nothing to do); the invalidation id.
+    async fn invalidate(
+        &self,
+        paths: &[String],
+        caller_reference: &str,
+    ) -> Result<Option<String>, StepError> {
+        let Some(cdn) = &self.publish.cdn else {
+            return Ok(None);
+        };
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        cdn.invalidate(paths, caller_reference)
+            .await
+            .map(Some)
+            .map_err(|e| {
+                if e.is_retryable() {
+                    StepError::Retry(format!("CloudFront: {e}"))
+                } else {
+                    StepError::Permanent(format!("CloudFront: {e}"))
+                }
+            })
     }
 
     async fn audit_published(&self, live: &LiveCopy) -> Result<(), StepError> {
