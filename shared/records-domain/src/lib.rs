@@ -12,6 +12,7 @@
 //! - [`business_event`]: P4's business events (`case.closed` on a business object);
 //! - [`retention`]: RSI + record date → Object Lock retain-until, never shortening COMPLIANCE;
 //! - [`publication`]: P7's gates, distribution paths and workflow states;
+//! - [`evidence`]: P6's package requests and the BagIt bag's text;
 //! - [`drift`]: P3 reconciliation, classifying disagreements between OpenText and S3;
 //! - [`tags`]: the S3 tags records-bridge writes and reads;
 //! - [`self_writes`]: S3 tagging events caused by records-bridge's own writes (dropped).
@@ -25,6 +26,7 @@ pub mod business_event;
 pub mod callback_signature;
 pub mod disposition;
 pub mod drift;
+pub mod evidence;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod policy;

@@ -5,6 +5,7 @@ pub mod access;
 pub mod archive;
 pub mod business;
 mod evaluate;
+pub mod evidence;
 mod model;
 pub mod publication;
 mod template;

@@ -29,6 +29,8 @@ pub(crate) struct PolicyDoc {
     pub access: Option<super::access::AccessDoc>,
     /// P7: which documents are published, when, and where.
     pub publication: Option<super::publication::PublicationDoc>,
+    /// P6: how evidence packages are made and handed out.
+    pub evidence: Option<super::evidence::EvidenceDoc>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -327,6 +329,8 @@ pub struct Policy {
     pub access: super::access::AccessPolicy,
     /// P7: gated publication (None: nothing is published).
     pub publication: Option<super::publication::PublicationPolicy>,
+    /// P6: evidence packages (None: requests are refused).
+    pub evidence: Option<super::evidence::EvidencePolicy>,
     /// What is allowed but worth a records manager's look (e.g. a name template that can
     /// give two objects one name); functions log them at start.
     pub warnings: Vec<super::ValidationError>,

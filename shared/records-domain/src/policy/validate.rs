@@ -201,6 +201,9 @@ fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
         &mut e.list,
     );
     let access = super::access::validate_access(doc.access, &mut e.list);
+    let evidence = doc
+        .evidence
+        .and_then(|d| super::evidence::validate_evidence(d, &mut e.list));
     let publication = doc
         .publication
         .and_then(|p| super::publication::validate_publication(p, &mut e.list, &mut e.warnings));
@@ -212,6 +215,7 @@ fn validate(doc: PolicyDoc) -> Result<Policy, Vec<ValidationError>> {
             business_events,
             access,
             publication,
+            evidence,
             warnings: e.warnings,
         }),
         _ => Err(e.list),
